@@ -1,0 +1,44 @@
+// The one place where the apps turn exceptions into messages and exit codes:
+// 0 success, 1 a failure (bad data, I/O, numerical trouble), 2 a usage error (flags).
+#pragma once
+
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <string_view>
+
+#include "vaednn/error.hpp"
+
+namespace vaednn::app {
+
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Parses flags with CLI11, then runs `body`. CLI11's own parse-error codes (100 and up) become 2.
+template <typename Body>
+int run_main(std::string_view name, CLI::App& cli, int argc, char** argv, Body&& body) {
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return cli.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return cli.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return cli.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "{}: {} (see --help)\n", name, e.what());
+        return kExitUsage;
+    }
+    try {
+        return body();
+    } catch (const vaednn::ConfigError& e) {
+        fmt::print(stderr, "{}: {}\n", name, e.what());
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}: {}\n", name, e.what());
+        return kExitFailure;
+    }
+}
+
+}  // namespace vaednn::app

@@ -1,0 +1,21 @@
+# Every third-party dependency, found once, used through its imported target.
+# All of them are Debian 12 packages; scripts/setup.sh installs them.
+
+# oneDNN 2.6's package config calls find_package(OpenCL) even for the CPU-only build, so
+# ocl-icd-opencl-dev and opencl-c-headers must be present just to configure.
+find_package(dnnl 2.6 REQUIRED CONFIG)
+find_package(TBB REQUIRED CONFIG)
+find_package(fmt REQUIRED CONFIG)
+find_package(ZLIB REQUIRED)
+find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED)
+
+if(VAEDNN_BUILD_APPS)
+  find_package(CLI11 REQUIRED CONFIG)
+endif()
+if(VAEDNN_BUILD_TESTS)
+  find_package(GTest REQUIRED CONFIG)
+endif()
+if(VAEDNN_BUILD_BENCH)
+  find_package(benchmark REQUIRED CONFIG)
+endif()

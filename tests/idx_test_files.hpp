@@ -1,0 +1,70 @@
+// Helpers that write IDX files, raw or gzip, byte by byte, so tests can craft any header.
+#pragma once
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vaednn::testing {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline Bytes idx_header(std::uint8_t type, std::initializer_list<std::uint32_t> dims) {
+    Bytes out = {0, 0, type, static_cast<std::uint8_t>(dims.size())};
+    for (std::uint32_t d : dims) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            out.push_back(static_cast<std::uint8_t>(d >> shift));
+        }
+    }
+    return out;
+}
+
+inline Bytes idx_file(std::initializer_list<std::uint32_t> dims, const Bytes& payload) {
+    Bytes out = idx_header(0x08, dims);
+    out.insert(out.end(), payload.begin(), payload.end());
+    return out;
+}
+
+inline void write_raw(const std::filesystem::path& file, const Bytes& bytes) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("cannot write test file " + file.string());
+}
+
+inline Bytes gzip_bytes(const Bytes& bytes) {
+    uLongf size = compressBound(static_cast<uLong>(bytes.size())) + 32;
+    Bytes out(size);
+    z_stream stream{};
+    // windowBits 15 + 16 asks zlib for a gzip wrapper rather than a zlib one.
+    if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw std::runtime_error("deflateInit2 failed");
+    }
+    stream.next_in = const_cast<Bytef*>(bytes.data());
+    stream.avail_in = static_cast<uInt>(bytes.size());
+    stream.next_out = out.data();
+    stream.avail_out = static_cast<uInt>(out.size());
+    if (deflate(&stream, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate failed");
+    out.resize(stream.total_out);
+    deflateEnd(&stream);
+    return out;
+}
+
+inline void write_gzip(const std::filesystem::path& file, const Bytes& bytes) {
+    write_raw(file, gzip_bytes(bytes));
+}
+
+// Pixels 0, 1, 2, ... (mod 256): every position is distinguishable.
+inline Bytes counting_bytes(std::size_t n) {
+    Bytes out(n);
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(i);
+    return out;
+}
+
+}  // namespace vaednn::testing

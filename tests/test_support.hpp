@@ -1,0 +1,32 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+namespace vaednn::testing {
+
+// A fresh directory under the system's temporary folder, removed with the fixture.
+class TempDirTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::random_device entropy;
+        dir_ = std::filesystem::temp_directory_path() /
+               (std::string("vaednn-") + info->test_suite_name() + "-" + info->name() + "-" +
+                std::to_string(entropy()));
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    const std::filesystem::path& dir() const { return dir_; }
+
+  private:
+    std::filesystem::path dir_;
+};
+
+}  // namespace vaednn::testing
