@@ -1,0 +1,88 @@
+// The variational autoencoder: an LSTM encoder over the image's rows, mu and log-variance heads,
+// a reparameterised sample, and a dense + transposed-convolution decoder, trained with Adam on
+// oneDNN primitives. Forward and backward graphs are built once per batch size and replayed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vaednn/config.hpp"
+
+namespace vaednn {
+
+// A named tensor in PyTorch's layout (row-major, PyTorch's shape and parameter name).
+struct Tensor {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::vector<float> values;
+};
+
+// The negative ELBO of a batch, in nats per image (sums over pixels and latent dimensions,
+// mean over images).
+struct LossTerms {
+    double loss = 0.0;            // reconstruction + kl
+    double reconstruction = 0.0;  // -E[log p(x|z)]
+    double kl = 0.0;              // KL(q(z|x) || N(0, I))
+};
+
+// Per-node timing of the training step, when profiling is on.
+struct NodeTiming {
+    std::string name;            // e.g. "deconv2.backward_weights"
+    std::string phase;           // forward, loss, backward, optimizer
+    std::string implementation;  // oneDNN's implementation, or "vaednn"
+    double mean_seconds = 0.0;
+};
+
+class Vae {
+  public:
+    // A model with PyTorch's default initialisation, drawn from `seed`.
+    explicit Vae(const VaeConfig& config, std::uint64_t seed = 0);
+    ~Vae();
+    Vae(Vae&&) noexcept;
+    Vae& operator=(Vae&&) noexcept;
+
+    const VaeConfig& config() const noexcept;
+
+    // One training step on `images` (N x rows x cols floats in [0, 1], N = images.size() /
+    // pixels): forward, loss, backward, Adam. Returns the batch's loss before the update.
+    LossTerms train_step(std::span<const float> images);
+    // Forward, loss and backward without the update; gradients() then holds the gradients.
+    LossTerms compute_gradients(std::span<const float> images);
+    // The loss alone (forward pass, no gradients).
+    LossTerms evaluate(std::span<const float> images);
+
+    // The posterior's parameters: mu and logvar, N x latent each.
+    void encode(std::span<const float> images, std::span<float> mu, std::span<float> logvar);
+    // Pixel means from latent codes (N x latent): sigmoid(logits) for Bernoulli, the Gaussian's
+    // mean otherwise. N x rows x cols.
+    void decode(std::span<const float> z, std::span<float> pixels);
+
+    // The noise of the reparameterisation. By default each step draws fresh N(0, I) noise from
+    // the seed; fixed noise (N x latent, repeated for every step) makes steps reproducible
+    // against another implementation.
+    void use_fixed_noise(std::span<const float> eps);
+    void use_random_noise();
+
+    // Parameters and their latest gradients, named and shaped as in the PyTorch twin
+    // (tools/vae_twin.py).
+    std::vector<Tensor> parameters() const;
+    std::vector<Tensor> gradients() const;
+    // Replaces every parameter; each must be present with the right shape (ConfigError if not).
+    void set_parameters(const std::vector<Tensor>& tensors);
+
+    std::int64_t optimizer_steps() const noexcept;
+    std::size_t parameter_count() const noexcept;
+
+    // Per-node timing: while on, every graph node of train_step is timed.
+    void set_profiling(bool on);
+    std::vector<NodeTiming> node_timings() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vaednn

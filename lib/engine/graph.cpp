@@ -1,0 +1,81 @@
+#include "engine/graph.hpp"
+
+#include <atomic>
+#include <chrono>
+
+namespace vaednn::detail {
+namespace {
+std::atomic<std::int64_t> g_primitives_created{0};
+}
+
+std::int64_t primitives_created() {
+    return g_primitives_created.load();
+}
+void count_primitive_creation() {
+    ++g_primitives_created;
+}
+
+const char* phase_name(Phase phase) {
+    switch (phase) {
+        case Phase::forward:
+            return "forward";
+        case Phase::loss:
+            return "loss";
+        case Phase::backward:
+            return "backward";
+        case Phase::optimizer:
+            return "optimizer";
+    }
+    return "?";
+}
+
+void Graph::add_primitive(std::string name, Phase phase, dnnl::primitive primitive,
+                          const std::unordered_map<int, dnnl::memory>& args,
+                          std::string implementation) {
+    Node node;
+    node.name = std::move(name);
+    node.phase = phase;
+    node.primitive = std::move(primitive);
+    node.implementation = std::move(implementation);
+    for (const auto& [key, memory] : args) {
+        node.args.push_back({key, memory.get()});
+        node.keep_alive.push_back(memory);
+    }
+    nodes_.push_back(std::move(node));
+}
+
+void Graph::add_kernel(std::string name, Phase phase, std::function<void()> kernel) {
+    Node node;
+    node.name = std::move(name);
+    node.phase = phase;
+    node.kernel = std::move(kernel);
+    node.implementation = "vaednn";
+    nodes_.push_back(std::move(node));
+}
+
+void Graph::run(dnnl::stream& stream, std::size_t first, std::size_t last, NodeTimes* times) const {
+    using Clock = std::chrono::steady_clock;
+    if (times != nullptr && times->seconds.size() != nodes_.size()) {
+        times->seconds.assign(nodes_.size(), 0.0);
+    }
+    for (std::size_t i = first; i < last; ++i) {
+        const Node& node = nodes_[i];
+        const auto start = times != nullptr ? Clock::now() : Clock::time_point{};
+        if (node.kernel) {
+            node.kernel();
+        } else {
+            // The C API takes our prebuilt argument array; the C++ wrapper would build a vector
+            // on every call.
+            dnnl::error::wrap_c_api(
+                dnnl_primitive_execute(node.primitive.get(), stream.get(),
+                                       static_cast<int>(node.args.size()), node.args.data()),
+                "could not execute a primitive");
+        }
+        if (times != nullptr) {
+            times->seconds[i] += std::chrono::duration<double>(Clock::now() - start).count();
+        }
+    }
+    if (times != nullptr && first == 0 && last == nodes_.size()) ++times->runs;
+}
+
+}  // namespace vaednn::detail

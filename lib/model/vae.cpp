@@ -1,0 +1,434 @@
+// The VAE: its layers, and the forward and backward graphs that one training step replays.
+// build_step_graph() below reads as the model itself: encoder, sample, decoder, loss, then the
+// backward pass in reverse, then Adam.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "engine/builder.hpp"
+#include "engine/graph.hpp"
+#include "engine/param_arena.hpp"
+#include "model/kernels.hpp"
+#include "nn/deconv.hpp"
+#include "nn/dense.hpp"
+#include "nn/lstm.hpp"
+#include "optim/adam.hpp"
+#include "vaednn/error.hpp"
+#include "vaednn/model.hpp"
+
+namespace vaednn {
+
+using namespace detail;
+
+namespace {
+
+float* data_of(const memory& m) {
+    return static_cast<float*>(m.get_data_handle());
+}
+
+// Everything one batch size needs: the graph and the tensors our own kernels touch.
+struct StepGraph {
+    std::size_t batch = 0;
+    Graph graph;
+    // Node ranges: [0, sample) encoder, [sample, decoder) noise and z, [decoder, loss) decoder,
+    // [loss, backward) loss, [backward, optimizer) backward, [optimizer, size) Adam.
+    std::size_t sample = 0, decoder = 0, loss = 0, backward = 0, optimizer = 0;
+
+    memory images;       // {N, rows, cols}: the batch, read by the LSTM and by the loss
+    memory mu_logvar;    // {N, 2Z}: [mu | logvar] per image
+    memory eps;          // {N, Z}
+    memory z;            // {N, Z}
+    memory logits;       // {N, 1, rows, cols}
+    memory dlogits;      // {N, 1, rows, cols}
+    memory dz;           // {N, Z}
+    memory d_mu_logvar;  // {N, 2Z}
+    std::vector<double> recon_per_image, kl_per_image;
+    LossSums sums;
+    NodeTimes times;
+};
+
+}  // namespace
+
+struct Vae::Impl {
+    VaeConfig config;
+    std::uint64_t seed;
+    dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+    dnnl::stream stream{engine};
+
+    ParamArena params;
+    Lstm lstm;
+    Dense heads;  // encoder.fc_mu and encoder.fc_logvar as one primitive
+    Dense decoder_fc;
+    Deconv deconv1, deconv2, deconv3;
+
+    AdamSettings adam;
+    std::int64_t step = 0;
+    std::uint64_t noise_draws = 0;
+    std::vector<float> fixed_eps;
+    bool use_fixed_eps = false;
+    bool profiling = false;
+    std::map<std::size_t, std::unique_ptr<StepGraph>> graphs;
+    std::size_t last_batch = 0;
+
+    Impl(const VaeConfig& c, std::uint64_t s);
+    StepGraph& graph_for(std::size_t batch);
+    void build_step_graph(StepGraph& g);
+    StepGraph& load_batch(std::span<const float> images);
+    LossTerms loss_terms(const StepGraph& g) const;
+    void initialise_parameters();
+    void copy_between(const memory& from, const memory& to);
+    std::vector<Tensor> export_arena(bool gradients);
+
+    int latent() const { return config.latent; }
+    int base_side() const { return config.image_rows / 4; }
+};
+
+Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s)
+    : config(c),
+      seed(s),
+      lstm("lstm", "encoder.lstm", c.image_rows, c.image_cols, c.hidden),
+      heads("heads", {"encoder.fc_mu", "encoder.fc_logvar"}, c.hidden, 2 * c.latent, false),
+      decoder_fc("decoder_fc", {"decoder.fc"}, c.latent,
+                 c.decoder_channels[0] * (c.image_rows / 4) * (c.image_cols / 4), true),
+      deconv1("deconv1", "decoder.deconv1",
+              {c.decoder_channels[0], c.decoder_channels[1], 3, 2, 1, 1, c.image_rows / 4}, true),
+      deconv2("deconv2", "decoder.deconv2",
+              {c.decoder_channels[1], c.decoder_channels[2], 3, 2, 1, 1, c.image_rows / 2}, true),
+      deconv3("deconv3", "decoder.deconv3", {c.decoder_channels[2], 1, 3, 1, 1, 0, c.image_rows},
+              false, true),
+      adam{c.adam.learning_rate, c.adam.beta1, c.adam.beta2, c.adam.epsilon} {
+    // Declaration order is the parameter order of the PyTorch twin's state_dict.
+    lstm.declare(params, engine, c.reference_batch);
+    heads.declare(params, engine, c.reference_batch);
+    decoder_fc.declare(params, engine, c.reference_batch);
+    deconv1.declare(params, engine, c.reference_batch);
+    deconv2.declare(params, engine, c.reference_batch);
+    deconv3.declare(params, engine, c.reference_batch);
+    params.allocate(engine);
+
+    lstm.bind(params, engine);
+    heads.bind(params, engine);
+    decoder_fc.bind(params, engine);
+    deconv1.bind(params);
+    deconv2.bind(params);
+    deconv3.bind(params);
+    initialise_parameters();
+}
+
+void Vae::Impl::build_step_graph(StepGraph& g) {
+    const auto n = static_cast<memory::dim>(g.batch);
+    const memory::dim rows = config.image_rows, cols = config.image_cols;
+    const memory::dim z_dim = latent(), hidden = config.hidden;
+    const memory::dim c0 = config.decoder_channels[0], side0 = base_side();
+    GraphBuilder b(engine, g.graph);
+
+    // ---------------------------------------------------------------- encoder
+    // The batch as the user holds it, [N][rows][cols], is the LSTM's {T, N, C} in ntc order.
+    g.images = b.make(plain_desc({rows, n, cols}, Tag::ntc));
+    const memory src_layer = b.to_layout("input.to_tnc", Phase::forward, g.images,
+                                         plain_desc({rows, n, cols}, Tag::tnc));
+    // {T, N, C} -> {T, N, H}
+    const Lstm::Tape lstm_tape = lstm.forward(b, src_layer);
+    // h_T, the last step's hidden state, is the last {N, H} slice of dst_layer.
+    const std::size_t last_step_offset =
+        static_cast<std::size_t>((rows - 1) * n * hidden) * sizeof(float);
+    const memory h_last =
+        b.view(lstm_tape.dst_layer, plain_desc({n, hidden}, Tag::nc), last_step_offset);
+    // {N, H} -> {N, 2Z}
+    const Dense::Tape heads_tape = heads.forward(b, h_last);
+    g.mu_logvar = b.to_layout("heads.to_nc", Phase::forward, heads_tape.dst,
+                              plain_desc({n, 2 * z_dim}, Tag::nc));
+
+    // ---------------------------------------------------------------- sample
+    g.sample = g.graph.size();
+    g.eps = b.make(plain_desc({n, z_dim}, Tag::nc));
+    g.z = b.make(plain_desc({n, z_dim}, Tag::nc));
+    g.graph.add_kernel("sample.noise", Phase::forward, [this, &g] {
+        float* eps = data_of(g.eps);
+        const std::size_t count = g.batch * static_cast<std::size_t>(latent());
+        if (use_fixed_eps) {
+            std::memcpy(eps, fixed_eps.data(), count * sizeof(float));
+        } else {
+            standard_normal(seed, noise_draws++, eps, count);
+        }
+    });
+    g.graph.add_kernel("sample.reparameterize", Phase::forward, [this, &g] {
+        // z = mu + exp(logvar / 2) * eps           {N, 2Z}, {N, Z} -> {N, Z}
+        reparameterize_forward(data_of(g.mu_logvar), data_of(g.eps), data_of(g.z), g.batch,
+                               static_cast<std::size_t>(latent()));
+    });
+
+    // ---------------------------------------------------------------- decoder
+    g.decoder = g.graph.size();
+    // {N, Z} -> {N, c0 * s * s}, ReLU; seen as {N, c0, s, s}
+    const Dense::Tape fc_tape = decoder_fc.forward(b, g.z);
+    const memory fc_out = b.to_layout("decoder_fc.to_nc", Phase::forward, fc_tape.dst,
+                                      plain_desc({n, c0 * side0 * side0}, Tag::nc));
+    const memory fc_image = b.view(fc_out, plain_desc({n, c0, side0, side0}, Tag::nchw));
+    // {N, c0, s, s} -> {N, c1, 2s, 2s}, ReLU
+    const Deconv::Tape deconv1_tape = deconv1.forward(b, fc_image);
+    // {N, c1, 2s, 2s} -> {N, c2, 4s, 4s}, ReLU
+    const Deconv::Tape deconv2_tape = deconv2.forward(b, deconv1_tape.dst);
+    // {N, c2, 4s, 4s} -> {N, 1, rows, cols} logits, plain: the loss reads them
+    const Deconv::Tape deconv3_tape = deconv3.forward(b, deconv2_tape.dst);
+    g.logits = deconv3_tape.dst;
+
+    // ---------------------------------------------------------------- loss
+    g.loss = g.graph.size();
+    g.dlogits = b.make(plain_desc({n, 1, rows, cols}, Tag::nchw));
+    g.recon_per_image.assign(g.batch, 0.0);
+    g.kl_per_image.assign(g.batch, 0.0);
+    const LossKind kind =
+        config.likelihood == Likelihood::bernoulli ? LossKind::bernoulli : LossKind::gaussian;
+    g.graph.add_kernel("loss.elbo", Phase::loss, [this, &g, kind] {
+        g.sums = elbo_loss(kind, data_of(g.logits), data_of(g.images), data_of(g.mu_logvar),
+                           data_of(g.dlogits), g.recon_per_image.data(), g.kl_per_image.data(),
+                           g.batch, static_cast<std::size_t>(config.pixels()),
+                           static_cast<std::size_t>(latent()));
+    });
+
+    // ---------------------------------------------------------------- backward
+    g.backward = g.graph.size();
+    // {N, 1, rows, cols} -> {N, c2, 4s, 4s} -> {N, c1, 2s, 2s} -> {N, c0, s, s}
+    const memory d2 = deconv3.backward(b, deconv3_tape, g.dlogits, true);
+    const memory d1 = deconv2.backward(b, deconv2_tape, d2, true);
+    const memory d0 = deconv1.backward(b, deconv1_tape, d1, true);
+    const memory d_fc_image =
+        b.to_layout("deconv1.diff_to_nchw", Phase::backward, d0, fc_image.get_desc());
+    const memory d_fc_out = b.view(d_fc_image, fc_out.get_desc());
+    // {N, c0 s s} -> {N, Z}
+    g.dz = b.make(plain_desc({n, z_dim}, Tag::nc));
+    decoder_fc.backward(b, fc_tape, d_fc_out, g.dz);
+    // Through z = mu + sigma * eps, plus the KL term's own gradient.   {N, Z} -> {N, 2Z}
+    g.d_mu_logvar = b.make(plain_desc({n, 2 * z_dim}, Tag::nc));
+    g.graph.add_kernel("sample.backward", Phase::backward, [this, &g] {
+        reparameterize_backward(data_of(g.mu_logvar), data_of(g.eps), data_of(g.dz),
+                                data_of(g.d_mu_logvar), g.batch, static_cast<std::size_t>(latent()),
+                                1.0f / static_cast<float>(g.batch));
+    });
+    // Only h_T feeds the heads, so the LSTM's output gradient is zero but for the last step,
+    // which the heads' backward-data writes in place.      {N, 2Z} -> {N, H} (slice T-1)
+    const memory diff_dst_layer = b.make(lstm_tape.dst_layer.get_desc());
+    std::memset(diff_dst_layer.get_data_handle(), 0, diff_dst_layer.get_desc().get_size());
+    const memory d_h_last = b.view(diff_dst_layer, h_last.get_desc(), last_step_offset);
+    heads.backward(b, heads_tape, g.d_mu_logvar, d_h_last);
+    // {T, N, H} -> weight gradients
+    lstm.backward(b, lstm_tape, diff_dst_layer);
+
+    // ---------------------------------------------------------------- optimizer
+    g.optimizer = g.graph.size();
+    g.graph.add_kernel("adam", Phase::optimizer, [this] {
+        adam_update(adam, ++step, params.weights(), params.grads(), params.first_moments(),
+                    params.second_moments());
+    });
+    b.finish();
+}
+
+StepGraph& Vae::Impl::graph_for(std::size_t batch) {
+    auto& slot = graphs[batch];
+    if (!slot) {
+        auto g = std::make_unique<StepGraph>();
+        g->batch = batch;
+        build_step_graph(*g);
+        slot = std::move(g);
+    }
+    return *slot;
+}
+
+StepGraph& Vae::Impl::load_batch(std::span<const float> images) {
+    const auto pixels = static_cast<std::size_t>(config.pixels());
+    if (images.empty() || images.size() % pixels != 0) {
+        throw ConfigError(fmt::format("a batch must hold whole {}x{} images: got {} floats",
+                                      config.image_rows, config.image_cols, images.size()));
+    }
+    const std::size_t batch = images.size() / pixels;
+    if (use_fixed_eps && fixed_eps.size() != batch * static_cast<std::size_t>(latent())) {
+        throw ConfigError(fmt::format("fixed noise holds {} values but a batch of {} needs {}",
+                                      fixed_eps.size(), batch,
+                                      batch * static_cast<std::size_t>(latent())));
+    }
+    StepGraph& g = graph_for(batch);
+    std::memcpy(g.images.get_data_handle(), images.data(), images.size_bytes());
+    last_batch = batch;
+    return g;
+}
+
+LossTerms Vae::Impl::loss_terms(const StepGraph& g) const {
+    const double n = static_cast<double>(g.batch);
+    LossTerms terms;
+    terms.reconstruction = g.sums.reconstruction / n;
+    terms.kl = g.sums.kl / n;
+    terms.loss = terms.reconstruction + terms.kl;
+    return terms;
+}
+
+void Vae::Impl::copy_between(const memory& from, const memory& to) {
+    dnnl::reorder(from, to).execute(stream, const_cast<memory&>(from), const_cast<memory&>(to));
+    stream.wait();
+}
+
+void Vae::Impl::initialise_parameters() {
+    // PyTorch's default initialisation, U(-bound, bound), from a counter-based stream per tensor.
+    for (std::size_t id = 0; id < params.slots().size(); ++id) {
+        const ParamSlot& slot = params.slot(id);
+        std::vector<float> values(slot.user_desc.get_size() / sizeof(float));
+        standard_normal(seed ^ 0x5EEDull, id, values.data(), values.size());
+        for (float& v : values) {
+            // Normal -> uniform through its CDF keeps one generator for the whole library.
+            const float u = 0.5f * std::erfc(-v / std::sqrt(2.0f));
+            v = (2.0f * u - 1.0f) * slot.init_bound;
+        }
+        copy_between(memory(slot.user_desc, engine, values.data()), params.weight(id));
+    }
+}
+
+std::vector<Tensor> Vae::Impl::export_arena(bool gradients) {
+    std::vector<Tensor> out;
+    for (std::size_t id = 0; id < params.slots().size(); ++id) {
+        const ParamSlot& slot = params.slot(id);
+        Tensor t{slot.name, slot.shape,
+                 std::vector<float>(slot.user_desc.get_size() / sizeof(float))};
+        copy_between(gradients ? params.grad(id) : params.weight(id),
+                     memory(slot.user_desc, engine, t.values.data()));
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+// ------------------------------------------------------------------------------- public API
+
+Vae::Vae(const VaeConfig& config, std::uint64_t seed) {
+    config.validate();
+    impl_ = std::make_unique<Impl>(config, seed);
+}
+Vae::~Vae() = default;
+Vae::Vae(Vae&&) noexcept = default;
+Vae& Vae::operator=(Vae&&) noexcept = default;
+
+const VaeConfig& Vae::config() const noexcept {
+    return impl_->config;
+}
+
+LossTerms Vae::train_step(std::span<const float> images) {
+    StepGraph& g = impl_->load_batch(images);
+    g.graph.run(impl_->stream, impl_->profiling ? &g.times : nullptr);
+    return impl_->loss_terms(g);
+}
+
+LossTerms Vae::compute_gradients(std::span<const float> images) {
+    StepGraph& g = impl_->load_batch(images);
+    g.graph.run(impl_->stream, 0, g.optimizer);
+    return impl_->loss_terms(g);
+}
+
+LossTerms Vae::evaluate(std::span<const float> images) {
+    StepGraph& g = impl_->load_batch(images);
+    g.graph.run(impl_->stream, 0, g.backward);
+    return impl_->loss_terms(g);
+}
+
+void Vae::encode(std::span<const float> images, std::span<float> mu, std::span<float> logvar) {
+    StepGraph& g = impl_->load_batch(images);
+    const auto z = static_cast<std::size_t>(impl_->latent());
+    if (mu.size() != g.batch * z || logvar.size() != g.batch * z) {
+        throw ConfigError(
+            fmt::format("encode: mu and logvar must hold {} x {} floats", g.batch, z));
+    }
+    g.graph.run(impl_->stream, 0, g.sample);
+    const float* mu_logvar = data_of(g.mu_logvar);
+    for (std::size_t i = 0; i < g.batch; ++i) {
+        std::copy_n(mu_logvar + i * 2 * z, z, mu.data() + i * z);
+        std::copy_n(mu_logvar + i * 2 * z + z, z, logvar.data() + i * z);
+    }
+}
+
+void Vae::decode(std::span<const float> z, std::span<float> pixels) {
+    const auto latent = static_cast<std::size_t>(impl_->latent());
+    const auto per_image = static_cast<std::size_t>(impl_->config.pixels());
+    if (z.empty() || z.size() % latent != 0 || pixels.size() != z.size() / latent * per_image) {
+        throw ConfigError(
+            fmt::format("decode: z must hold N x {} floats and pixels N x {}", latent, per_image));
+    }
+    StepGraph& g = impl_->graph_for(z.size() / latent);
+    std::memcpy(g.z.get_data_handle(), z.data(), z.size_bytes());
+    g.graph.run(impl_->stream, g.decoder, g.loss);
+    const float* logits = data_of(g.logits);
+    const bool bernoulli = impl_->config.likelihood == Likelihood::bernoulli;
+    for (std::size_t i = 0; i < pixels.size(); ++i) {
+        pixels[i] = bernoulli ? 1.0f / (1.0f + std::exp(-logits[i])) : logits[i];
+    }
+}
+
+void Vae::use_fixed_noise(std::span<const float> eps) {
+    impl_->fixed_eps.assign(eps.begin(), eps.end());
+    impl_->use_fixed_eps = true;
+}
+
+void Vae::use_random_noise() {
+    impl_->use_fixed_eps = false;
+}
+
+std::vector<Tensor> Vae::parameters() const {
+    return impl_->export_arena(false);
+}
+std::vector<Tensor> Vae::gradients() const {
+    return impl_->export_arena(true);
+}
+
+void Vae::set_parameters(const std::vector<Tensor>& tensors) {
+    std::unordered_map<std::string, const Tensor*> by_name;
+    for (const Tensor& t : tensors) by_name[t.name] = &t;
+    // Check everything before changing anything.
+    for (const ParamSlot& slot : impl_->params.slots()) {
+        const auto it = by_name.find(slot.name);
+        if (it == by_name.end())
+            throw ConfigError(fmt::format("parameter {} is missing", slot.name));
+        if (it->second->shape != slot.shape ||
+            it->second->values.size() * sizeof(float) != slot.user_desc.get_size()) {
+            throw ConfigError(fmt::format("parameter {} has shape [{}], expected [{}]", slot.name,
+                                          fmt::join(it->second->shape, ", "),
+                                          fmt::join(slot.shape, ", ")));
+        }
+    }
+    for (std::size_t id = 0; id < impl_->params.slots().size(); ++id) {
+        const ParamSlot& slot = impl_->params.slot(id);
+        auto& values = const_cast<std::vector<float>&>(by_name.at(slot.name)->values);
+        impl_->copy_between(memory(slot.user_desc, impl_->engine, values.data()),
+                            impl_->params.weight(id));
+    }
+}
+
+std::int64_t Vae::optimizer_steps() const noexcept {
+    return impl_->step;
+}
+
+std::size_t Vae::parameter_count() const noexcept {
+    std::size_t count = 0;
+    for (const ParamSlot& slot : impl_->params.slots())
+        count += slot.user_desc.get_size() / sizeof(float);
+    return count;
+}
+
+void Vae::set_profiling(bool on) {
+    impl_->profiling = on;
+}
+
+std::vector<NodeTiming> Vae::node_timings() const {
+    std::vector<NodeTiming> out;
+    const auto it = impl_->graphs.find(impl_->last_batch);
+    if (it == impl_->graphs.end()) return out;
+    const StepGraph& g = *it->second;
+    const auto& nodes = g.graph.nodes();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const double total = i < g.times.seconds.size() ? g.times.seconds[i] : 0.0;
+        out.push_back({nodes[i].name, phase_name(nodes[i].phase), nodes[i].implementation,
+                       g.times.runs > 0 ? total / static_cast<double>(g.times.runs) : 0.0});
+    }
+    return out;
+}
+
+}  // namespace vaednn

@@ -1,0 +1,181 @@
+#include "nn/lstm.hpp"
+
+#include <cmath>
+#include <cstring>
+
+namespace vaednn::detail {
+
+using dnnl::prop_kind;
+using dnnl::rnn_direction;
+using lstm_fwd = dnnl::lstm_forward;
+using lstm_bwd = dnnl::lstm_backward;
+
+namespace {
+
+constexpr int kGates = 4;
+
+float* data_of(const memory& m) {
+    return static_cast<float*>(m.get_data_handle());
+}
+
+void zero(const memory& m) {
+    std::memset(m.get_data_handle(), 0, m.get_desc().get_size());
+}
+
+}  // namespace
+
+Lstm::Lstm(std::string name, std::string torch_name, int steps, int input, int hidden)
+    : name_(std::move(name)),
+      torch_name_(std::move(torch_name)),
+      steps_(steps),
+      input_(input),
+      hidden_(hidden) {}
+
+lstm_fwd::desc Lstm::forward_desc(memory::dim batch) const {
+    const memory::desc none;  // zero initial state; the final state is read from dst_layer
+    return lstm_fwd::desc(prop_kind::forward_training, rnn_direction::unidirectional_left2right,
+                          plain_desc({steps_, batch, input_}, Tag::tnc),   // src_layer
+                          none,                                            // src_iter
+                          none,                                            // src_iter_c
+                          weights_layer_desc_,                             // weights_layer
+                          weights_iter_desc_,                              // weights_iter
+                          bias_desc_,                                      // bias
+                          plain_desc({steps_, batch, hidden_}, Tag::tnc),  // dst_layer
+                          none,                                            // dst_iter
+                          none);                                           // dst_iter_c
+}
+
+void Lstm::declare(ParamArena& params, const dnnl::engine& engine, int reference_batch) {
+    // Let the forward primitive choose the weight layouts.
+    weights_layer_desc_ = any_desc({1, 1, input_, kGates, hidden_});
+    weights_iter_desc_ = any_desc({1, 1, hidden_, kGates, hidden_});
+    bias_desc_ = plain_desc({1, 1, kGates, hidden_}, Tag::ldgo);
+    const lstm_fwd::primitive_desc pd(forward_desc(reference_batch), GraphBuilder::attributes(),
+                                      engine);
+    weights_layer_desc_ = pd.weights_layer_desc();
+    weights_iter_desc_ = pd.weights_iter_desc();
+
+    // PyTorch's [4H, I] is oneDNN's ldgoi; its LSTM init is U(-1/sqrt(H), 1/sqrt(H)) everywhere.
+    const float bound = 1.0f / std::sqrt(static_cast<float>(hidden_));
+    const std::int64_t gates_hidden = kGates * hidden_;
+    weights_layer_id_ = params.declare(torch_name_ + ".weight_ih_l0", {gates_hidden, input_},
+                                       plain_desc({1, 1, input_, kGates, hidden_}, Tag::ldgoi),
+                                       weights_layer_desc_, bound);
+    weights_iter_id_ = params.declare(torch_name_ + ".weight_hh_l0", {gates_hidden, hidden_},
+                                      plain_desc({1, 1, hidden_, kGates, hidden_}, Tag::ldgoi),
+                                      weights_iter_desc_, bound);
+    bias_ih_id_ =
+        params.declare(torch_name_ + ".bias_ih_l0", {gates_hidden}, bias_desc_, bias_desc_, bound);
+    bias_hh_id_ =
+        params.declare(torch_name_ + ".bias_hh_l0", {gates_hidden}, bias_desc_, bias_desc_, bound);
+}
+
+void Lstm::bind(const ParamArena& params, const dnnl::engine& engine) {
+    weights_layer_ = params.weight(weights_layer_id_);
+    weights_iter_ = params.weight(weights_iter_id_);
+    bias_ih_ = params.weight(bias_ih_id_);
+    bias_hh_ = params.weight(bias_hh_id_);
+    weights_layer_grad_ = params.grad(weights_layer_id_);
+    weights_iter_grad_ = params.grad(weights_iter_id_);
+    bias_ih_grad_ = params.grad(bias_ih_id_);
+    bias_hh_grad_ = params.grad(bias_hh_id_);
+    bias_sum_ = memory(bias_desc_, engine);
+}
+
+Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer) const {
+    const auto batch = dim_of(src_layer, 1);
+    Tape tape{src_layer,
+              {},
+              {},
+              lstm_fwd::primitive_desc(forward_desc(batch), GraphBuilder::attributes(),
+                                       builder.engine())};
+    tape.dst_layer = builder.make(tape.pd.dst_layer_desc());
+    tape.workspace = builder.make(tape.pd.workspace_desc());
+
+    const std::size_t bias_count = static_cast<std::size_t>(kGates * hidden_);
+    builder.graph().add_kernel(
+        name_ + ".bias_sum", Phase::forward,
+        [ih = data_of(bias_ih_), hh = data_of(bias_hh_), sum = data_of(bias_sum_), bias_count] {
+            for (std::size_t i = 0; i < bias_count; ++i) sum[i] = ih[i] + hh[i];
+        });
+    builder.add(name_ + ".forward", Phase::forward, tape.pd,
+                {{DNNL_ARG_SRC_LAYER, tape.src_layer},
+                 {DNNL_ARG_WEIGHTS_LAYER, weights_layer_},
+                 {DNNL_ARG_WEIGHTS_ITER, weights_iter_},
+                 {DNNL_ARG_BIAS, bias_sum_},
+                 {DNNL_ARG_DST_LAYER, tape.dst_layer},
+                 {DNNL_ARG_WORKSPACE, tape.workspace}});
+    return tape;
+}
+
+void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer) const {
+    const auto batch = dim_of(tape.src_layer, 1);
+    const memory::desc none;
+    const lstm_bwd::desc desc(prop_kind::backward, rnn_direction::unidirectional_left2right,
+                              tape.src_layer.get_desc(),                   // src_layer
+                              none, none,                                  // src_iter, src_iter_c
+                              any_desc({1, 1, input_, kGates, hidden_}),   // weights_layer
+                              any_desc({1, 1, hidden_, kGates, hidden_}),  // weights_iter
+                              bias_desc_,                                  // bias
+                              tape.dst_layer.get_desc(),                   // dst_layer
+                              none, none,                                  // dst_iter, dst_iter_c
+                              plain_desc({steps_, batch, input_}, Tag::tnc),  // diff_src_layer
+                              none, none,                                     // diff_src_iter(_c)
+                              any_desc({1, 1, input_, kGates, hidden_}),      // diff_weights_layer
+                              any_desc({1, 1, hidden_, kGates, hidden_}),     // diff_weights_iter
+                              bias_desc_,                                     // diff_bias
+                              diff_dst_layer.get_desc(),                      // diff_dst_layer
+                              none, none);                                    // diff_dst_iter(_c)
+    const lstm_bwd::primitive_desc pd(desc, GraphBuilder::attributes(), builder.engine(), tape.pd);
+
+    // The backward primitive wants the weights in its own layout (ldgoi): one reorder each per
+    // step, since the forward layout is what Adam updates.
+    const memory weights_layer = builder.to_layout(
+        name_ + ".reorder_weights_layer", Phase::backward, weights_layer_, pd.weights_layer_desc());
+    const memory weights_iter = builder.to_layout(name_ + ".reorder_weights_iter", Phase::backward,
+                                                  weights_iter_, pd.weights_iter_desc());
+
+    // oneDNN 2.6's LSTM backward adds into its weight gradients, so they start from zero. Where
+    // its gradient layout equals the arena's it writes there directly.
+    const bool direct_layer = pd.diff_weights_layer_desc() == weights_layer_desc_;
+    const bool direct_iter = pd.diff_weights_iter_desc() == weights_iter_desc_;
+    const memory diff_weights_layer =
+        direct_layer ? weights_layer_grad_ : builder.make(pd.diff_weights_layer_desc());
+    const memory diff_weights_iter =
+        direct_iter ? weights_iter_grad_ : builder.make(pd.diff_weights_iter_desc());
+    const memory diff_bias = bias_ih_grad_;  // copied to bias_hh's gradient below
+    const memory diff_src_layer = builder.make(pd.diff_src_layer_desc());
+    builder.graph().add_kernel(name_ + ".zero_grad", Phase::backward,
+                               [diff_weights_layer, diff_weights_iter, diff_bias] {
+                                   zero(diff_weights_layer);
+                                   zero(diff_weights_iter);
+                                   zero(diff_bias);
+                               });
+    builder.add(name_ + ".backward", Phase::backward, pd,
+                {{DNNL_ARG_SRC_LAYER, tape.src_layer},
+                 {DNNL_ARG_WEIGHTS_LAYER, weights_layer},
+                 {DNNL_ARG_WEIGHTS_ITER, weights_iter},
+                 {DNNL_ARG_BIAS, bias_sum_},
+                 {DNNL_ARG_DST_LAYER, tape.dst_layer},
+                 {DNNL_ARG_WORKSPACE, tape.workspace},
+                 {DNNL_ARG_DIFF_DST_LAYER, diff_dst_layer},
+                 {DNNL_ARG_DIFF_SRC_LAYER, diff_src_layer},
+                 {DNNL_ARG_DIFF_WEIGHTS_LAYER, diff_weights_layer},
+                 {DNNL_ARG_DIFF_WEIGHTS_ITER, diff_weights_iter},
+                 {DNNL_ARG_DIFF_BIAS, diff_bias}});
+    if (!direct_layer) {
+        builder.reorder(name_ + ".reorder_diff_weights_layer", Phase::backward, diff_weights_layer,
+                        weights_layer_grad_);
+    }
+    if (!direct_iter) {
+        builder.reorder(name_ + ".reorder_diff_weights_iter", Phase::backward, diff_weights_iter,
+                        weights_iter_grad_);
+    }
+    // Both PyTorch biases enter the gates the same way, so their gradients are equal.
+    builder.graph().add_kernel(
+        name_ + ".bias_grad", Phase::backward, [from = bias_ih_grad_, to = bias_hh_grad_] {
+            std::memcpy(to.get_data_handle(), from.get_data_handle(), from.get_desc().get_size());
+        });
+}
+
+}  // namespace vaednn::detail
