@@ -7,6 +7,7 @@ find_package(dnnl 2.6 REQUIRED CONFIG)
 find_package(TBB REQUIRED CONFIG)
 find_package(fmt REQUIRED CONFIG)
 find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3 REQUIRED CONFIG)
 find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED)
 

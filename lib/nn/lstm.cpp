@@ -32,11 +32,14 @@ Lstm::Lstm(std::string name, std::string torch_name, int steps, int input, int h
       hidden_(hidden) {}
 
 lstm_fwd::desc Lstm::forward_desc(memory::dim batch) const {
-    const memory::desc none;  // zero initial state; the final state is read from dst_layer
+    // The initial state is an explicit zero tensor, not oneDNN's "none" (zero desc): with none,
+    // oneDNN 2.6's backward computes dW_hh from h_t instead of h_(t-1) (oneDNN issue #1436;
+    // tests/test_golden.cpp catches it). The final state is read from dst_layer.
+    const memory::desc none;
     return lstm_fwd::desc(prop_kind::forward_training, rnn_direction::unidirectional_left2right,
                           plain_desc({steps_, batch, input_}, Tag::tnc),   // src_layer
-                          none,                                            // src_iter
-                          none,                                            // src_iter_c
+                          state_desc(batch),                               // src_iter
+                          state_desc(batch),                               // src_iter_c
                           weights_layer_desc_,                             // weights_layer
                           weights_iter_desc_,                              // weights_iter
                           bias_desc_,                                      // bias
@@ -87,8 +90,11 @@ Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer) const {
     Tape tape{src_layer,
               {},
               {},
+              {},
               lstm_fwd::primitive_desc(forward_desc(batch), GraphBuilder::attributes(),
                                        builder.engine())};
+    tape.zero_state = builder.make(state_desc(batch));
+    std::memset(tape.zero_state.get_data_handle(), 0, tape.zero_state.get_desc().get_size());
     tape.dst_layer = builder.make(tape.pd.dst_layer_desc());
     tape.workspace = builder.make(tape.pd.workspace_desc());
 
@@ -100,6 +106,8 @@ Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer) const {
         });
     builder.add(name_ + ".forward", Phase::forward, tape.pd,
                 {{DNNL_ARG_SRC_LAYER, tape.src_layer},
+                 {DNNL_ARG_SRC_ITER, tape.zero_state},
+                 {DNNL_ARG_SRC_ITER_C, tape.zero_state},
                  {DNNL_ARG_WEIGHTS_LAYER, weights_layer_},
                  {DNNL_ARG_WEIGHTS_ITER, weights_iter_},
                  {DNNL_ARG_BIAS, bias_sum_},
@@ -111,16 +119,17 @@ Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer) const {
 void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer) const {
     const auto batch = dim_of(tape.src_layer, 1);
     const memory::desc none;
+    const memory::desc state = state_desc(batch);
     const lstm_bwd::desc desc(prop_kind::backward, rnn_direction::unidirectional_left2right,
                               tape.src_layer.get_desc(),                   // src_layer
-                              none, none,                                  // src_iter, src_iter_c
+                              state, state,                                // src_iter, src_iter_c
                               any_desc({1, 1, input_, kGates, hidden_}),   // weights_layer
                               any_desc({1, 1, hidden_, kGates, hidden_}),  // weights_iter
                               bias_desc_,                                  // bias
                               tape.dst_layer.get_desc(),                   // dst_layer
                               none, none,                                  // dst_iter, dst_iter_c
                               plain_desc({steps_, batch, input_}, Tag::tnc),  // diff_src_layer
-                              none, none,                                     // diff_src_iter(_c)
+                              state, state,                                   // diff_src_iter(_c)
                               any_desc({1, 1, input_, kGates, hidden_}),      // diff_weights_layer
                               any_desc({1, 1, hidden_, kGates, hidden_}),     // diff_weights_iter
                               bias_desc_,                                     // diff_bias
@@ -145,6 +154,8 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
         direct_iter ? weights_iter_grad_ : builder.make(pd.diff_weights_iter_desc());
     const memory diff_bias = bias_ih_grad_;  // copied to bias_hh's gradient below
     const memory diff_src_layer = builder.make(pd.diff_src_layer_desc());
+    const memory diff_src_iter = builder.make(pd.diff_src_iter_desc());
+    const memory diff_src_iter_c = builder.make(pd.diff_src_iter_c_desc());
     builder.graph().add_kernel(name_ + ".zero_grad", Phase::backward,
                                [diff_weights_layer, diff_weights_iter, diff_bias] {
                                    zero(diff_weights_layer);
@@ -153,6 +164,8 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
                                });
     builder.add(name_ + ".backward", Phase::backward, pd,
                 {{DNNL_ARG_SRC_LAYER, tape.src_layer},
+                 {DNNL_ARG_SRC_ITER, tape.zero_state},
+                 {DNNL_ARG_SRC_ITER_C, tape.zero_state},
                  {DNNL_ARG_WEIGHTS_LAYER, weights_layer},
                  {DNNL_ARG_WEIGHTS_ITER, weights_iter},
                  {DNNL_ARG_BIAS, bias_sum_},
@@ -160,6 +173,8 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
                  {DNNL_ARG_WORKSPACE, tape.workspace},
                  {DNNL_ARG_DIFF_DST_LAYER, diff_dst_layer},
                  {DNNL_ARG_DIFF_SRC_LAYER, diff_src_layer},
+                 {DNNL_ARG_DIFF_SRC_ITER, diff_src_iter},
+                 {DNNL_ARG_DIFF_SRC_ITER_C, diff_src_iter_c},
                  {DNNL_ARG_DIFF_WEIGHTS_LAYER, diff_weights_layer},
                  {DNNL_ARG_DIFF_WEIGHTS_ITER, diff_weights_iter},
                  {DNNL_ARG_DIFF_BIAS, diff_bias}});

@@ -23,6 +23,7 @@ class Lstm {
         memory src_layer;  // {T, N, I} tnc
         memory dst_layer;  // {T, N, H} tnc: every step's hidden state
         memory workspace;
+        memory zero_state;  // h_0 = c_0 = 0, {1, 1, N, H}
         dnnl::lstm_forward::primitive_desc pd;
     };
 
@@ -33,6 +34,9 @@ class Lstm {
 
   private:
     dnnl::lstm_forward::desc forward_desc(memory::dim batch) const;
+    memory::desc state_desc(memory::dim batch) const {
+        return plain_desc({1, 1, batch, hidden_}, Tag::ldnc);
+    }
 
     std::string name_, torch_name_;
     int steps_, input_, hidden_;

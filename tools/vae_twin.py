@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""The PyTorch twin of libvaednn's VAE: the same model, parameter names and layouts.
+
+It is the independent reference the C++ tests compare against, and the baseline of the speed
+comparison. Run with Debian's interpreter (/usr/bin/python3) and python3-torch.
+
+  vae_twin.py fixtures [--out tests/fixtures]     golden fixtures for the C++ tests
+  vae_twin.py train --data data/mnist --epochs 5  train on IDX data, print the epoch lines
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Config:
+    def __init__(self, hidden=256, latent=20, channels=(32, 64, 32), side=28,
+                 likelihood="bernoulli"):
+        self.hidden, self.latent, self.channels = hidden, latent, tuple(channels)
+        self.side, self.likelihood = side, likelihood
+
+    def as_dict(self):
+        return {"hidden": self.hidden, "latent": self.latent, "channels": list(self.channels),
+                "side": self.side, "likelihood": self.likelihood}
+
+
+class Encoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size=c.side, hidden_size=c.hidden, batch_first=True)
+        self.fc_mu = nn.Linear(c.hidden, c.latent)
+        self.fc_logvar = nn.Linear(c.hidden, c.latent)
+
+    def forward(self, x):                     # x [N, rows, cols]: each row is one step
+        _, (h_n, _) = self.lstm(x)
+        h = h_n[0]                            # [N, H], the last step's hidden state
+        return self.fc_mu(h), self.fc_logvar(h)
+
+
+class Decoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        c0, c1, c2 = c.channels
+        self.c0, self.base = c0, c.side // 4
+        self.fc = nn.Linear(c.latent, c0 * self.base * self.base)
+        self.deconv1 = nn.ConvTranspose2d(c0, c1, 3, stride=2, padding=1, output_padding=1)
+        self.deconv2 = nn.ConvTranspose2d(c1, c2, 3, stride=2, padding=1, output_padding=1)
+        self.deconv3 = nn.ConvTranspose2d(c2, 1, 3, stride=1, padding=1)
+
+    def forward(self, z):
+        h = F.relu(self.fc(z)).view(-1, self.c0, self.base, self.base)
+        h = F.relu(self.deconv1(h))
+        h = F.relu(self.deconv2(h))
+        return self.deconv3(h)                # [N, 1, rows, cols] logits (or Gaussian means)
+
+
+class Vae(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.config = c
+        self.encoder = Encoder(c)
+        self.decoder = Decoder(c)
+
+    def forward(self, x, eps):
+        mu, logvar = self.encoder(x)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.decoder(z), mu, logvar
+
+    def loss_terms(self, x, eps):
+        """Negative ELBO terms in nats per image (sum over pixels / latents, mean over images)."""
+        logits, mu, logvar = self(x, eps)
+        n = x.shape[0]
+        target = x.view_as(logits)
+        if self.config.likelihood == "bernoulli":
+            recon = F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / n
+        else:  # Gaussian with unit variance
+            recon = (0.5 * (logits - target) ** 2 + 0.5 * math.log(2 * math.pi)).sum() / n
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / n
+        return recon + kl, recon, kl
+
+
+# ----------------------------------------------------------------------------- file formats
+
+def write_safetensors(path, tensors, metadata):
+    """Writes float32 tensors in the safetensors format (no library: Debian has none)."""
+    header = {"__metadata__": {k: str(v) for k, v in metadata.items()}}
+    offset, blobs = 0, []
+    for name, array in tensors.items():
+        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+    os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        assert info["dtype"] == "F32", f"{name}: only F32 is supported here"
+        begin, end = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[begin:end], dtype="<f4").reshape(info["shape"]).copy()
+    return tensors, metadata
+
+
+def read_idx(path):
+    import gzip
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    rank = raw[3]
+    dims = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def find_idx(directory, stem):
+    for name in (stem, stem + ".gz"):
+        if os.path.exists(os.path.join(directory, name)):
+            return os.path.join(directory, name)
+    sys.exit(f"vae_twin: {directory}: no {stem}[.gz]")
+
+
+def load_split(directory, split):
+    images = read_idx(find_idx(directory, f"{split}-images-idx3-ubyte"))
+    return torch.from_numpy(images.astype(np.float32) / 255.0)
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+FIXTURE_CONFIGS = {
+    # A small model: every code path, fast to check.
+    "small": (Config(hidden=16, latent=4, channels=(4, 8, 4)), 3),
+    # The default model's shapes at a small batch.
+    "default": (Config(), 4),
+    # The Gaussian likelihood on the small model.
+    "small_gaussian": (Config(hidden=16, latent=4, channels=(4, 8, 4), likelihood="gaussian"), 3),
+}
+ADAM_STEPS = 3
+
+
+def make_fixture(name, config, batch, images, out_dir, seed):
+    torch.manual_seed(seed)
+    model = Vae(config)
+    x = images[:batch].clone()
+    eps = torch.randn(batch, config.latent)
+    tensors = {"input.images": x.numpy(), "input.eps": eps.numpy()}
+    for pname, p in model.state_dict().items():
+        tensors["param." + pname] = p.detach().numpy().copy()
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    losses = []
+    for step in range(ADAM_STEPS):
+        optimizer.zero_grad()
+        loss, recon, kl = model.loss_terms(x, eps)
+        loss.backward()
+        losses.append([loss.item(), recon.item(), kl.item()])
+        if step == 0:
+            for pname, p in model.named_parameters():
+                tensors["grad." + pname] = p.grad.detach().numpy().copy()
+        optimizer.step()
+    for pname, p in model.state_dict().items():
+        tensors[f"step{ADAM_STEPS}.param." + pname] = p.detach().numpy().copy()
+    # Loss terms before each step: row s = (loss, reconstruction, KL) before step s+1.
+    tensors["loss.terms"] = np.array(losses, dtype=np.float32)
+    path = os.path.join(out_dir, f"{name}.safetensors")
+    meta = dict(config.as_dict(), batch=batch, adam_steps=ADAM_STEPS, seed=seed,
+                torch=torch.__version__)
+    meta["channels"] = ",".join(map(str, config.channels))
+    write_safetensors(path, tensors, meta)
+    print(f"{path}: loss {losses[0][0]:.6f} (recon {losses[0][1]:.6f}, KL {losses[0][2]:.6f})")
+
+
+def command_fixtures(args):
+    torch.set_num_threads(1)
+    images = load_split(args.data, "train")
+    os.makedirs(args.out, exist_ok=True)
+    for name, (config, batch) in FIXTURE_CONFIGS.items():
+        make_fixture(name, config, batch, images, args.out, seed=args.seed)
+
+
+# ----------------------------------------------------------------------------- training
+
+def command_train(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    train, test = load_split(args.data, "train"), load_split(args.data, "t10k")
+    if args.limit:
+        train = train[:args.limit]
+    config = Config(hidden=args.hidden, latent=args.latent, likelihood=args.likelihood)
+    model = Vae(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    generator = torch.Generator().manual_seed(args.seed)
+    for epoch in range(1, args.epochs + 1):
+        start = time.time()
+        model.train()
+        order = torch.randperm(len(train), generator=generator)
+        totals, seen = torch.zeros(3), 0
+        for first in range(0, len(train), args.batch_size):
+            x = train[order[first:first + args.batch_size]]
+            eps = torch.randn(len(x), config.latent, generator=generator)
+            optimizer.zero_grad()
+            loss, recon, kl = model.loss_terms(x, eps)
+            loss.backward()
+            optimizer.step()
+            totals += torch.tensor([loss.item(), recon.item(), kl.item()]) * len(x)
+            seen += len(x)
+        seconds = time.time() - start
+        model.eval()
+        with torch.no_grad():
+            test_total = 0.0
+            for first in range(0, len(test), args.batch_size):
+                x = test[first:first + args.batch_size]
+                eps = torch.randn(len(x), config.latent, generator=generator)
+                test_total += model.loss_terms(x, eps)[0].item() * len(x)
+        train_avg = totals / seen
+        print(f"====> Epoch: {epoch}  loss {train_avg[0]:.4f}  recon {train_avg[1]:.4f}  "
+              f"KL {train_avg[2]:.4f}  test loss {test_total / len(test):.4f}  "
+              f"images/s {seen / seconds:.0f}  {seconds:.2f} s", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+
+    fixtures = sub.add_parser("fixtures", help="write the golden fixtures")
+    fixtures.add_argument("--out", default=os.path.join(root, "tests", "fixtures"))
+    fixtures.add_argument("--data", default=os.path.join(root, "data", "mnist"))
+    fixtures.add_argument("--seed", type=int, default=1234)
+    fixtures.set_defaults(run=command_fixtures)
+
+    train = sub.add_parser("train", help="train on IDX data")
+    train.add_argument("--data", default=os.path.join(root, "data", "mnist"))
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--hidden", type=int, default=256)
+    train.add_argument("--latent", type=int, default=20)
+    train.add_argument("--likelihood", choices=["bernoulli", "gaussian"], default="bernoulli")
+    train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--threads", type=int, default=2)
+    train.add_argument("--limit", type=int, default=0)
+    train.set_defaults(run=command_train)
+
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
