@@ -59,6 +59,9 @@ class Vae {
     // Pixel means from latent codes (N x latent): sigmoid(logits) for Bernoulli, the Gaussian's
     // mean otherwise. N x rows x cols.
     void decode(std::span<const float> z, std::span<float> pixels);
+    // Pixel means of N = pixels.size() / (rows x cols) images decoded from z ~ N(0, I), drawn
+    // from the model's seeded generator.
+    void sample(std::span<float> pixels);
 
     // The noise of the reparameterisation. By default each step draws fresh N(0, I) noise from
     // the seed; fixed noise (N x latent, repeated for every step) makes steps reproducible

@@ -68,6 +68,7 @@ struct Vae::Impl {
     AdamSettings adam;
     std::int64_t step = 0;
     std::uint64_t noise_draws = 0;
+    std::uint64_t sample_draws = 0;
     std::vector<float> fixed_eps;
     bool use_fixed_eps = false;
     bool profiling = false;
@@ -361,6 +362,17 @@ void Vae::decode(std::span<const float> z, std::span<float> pixels) {
     for (std::size_t i = 0; i < pixels.size(); ++i) {
         pixels[i] = bernoulli ? 1.0f / (1.0f + std::exp(-logits[i])) : logits[i];
     }
+}
+
+void Vae::sample(std::span<float> pixels) {
+    const auto per_image = static_cast<std::size_t>(impl_->config.pixels());
+    if (pixels.empty() || pixels.size() % per_image != 0) {
+        throw ConfigError(fmt::format("sample: pixels must hold N x {} floats", per_image));
+    }
+    std::vector<float> z(pixels.size() / per_image * static_cast<std::size_t>(impl_->latent()));
+    // Prior draws come from their own stream, so sampling never shifts the training noise.
+    standard_normal(impl_->seed ^ 0x9E3779B97F4A7C15ull, impl_->sample_draws++, z.data(), z.size());
+    decode(z, pixels);
 }
 
 void Vae::use_fixed_noise(std::span<const float> eps) {
