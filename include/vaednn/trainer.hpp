@@ -1,0 +1,60 @@
+// Trains a Vae on a Dataset: epochs of shuffled mini-batches, then the test set's loss.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "vaednn/dataset.hpp"
+#include "vaednn/model.hpp"
+
+namespace vaednn {
+
+struct TrainerOptions {
+    std::size_t batch_size = 128;
+    std::uint64_t seed = 1;  // the data order; the model's noise has its own seed
+    std::size_t limit = 0;   // train on the first `limit` images only (0: all)
+};
+
+struct EpochMetrics {
+    int epoch = 0;               // counts from 1
+    LossTerms train;             // mean over the epoch's images, before each step's update
+    LossTerms test;              // the whole test set after the epoch
+    std::size_t images = 0;      // trained on this epoch
+    double train_seconds = 0.0;  // the training steps alone
+    double images_per_second = 0.0;
+};
+
+// The order of `count` images in epoch `epoch` (from 1) under `seed`: a Fisher-Yates shuffle from
+// a counter-based generator, the same on every machine and for every thread count.
+std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, int epoch);
+
+// Pixels of `set`'s images `indices`, scaled to [0, 1], into `out` (indices.size() x pixels).
+void gather_batch(const ImageSet& set, std::span<const std::uint32_t> indices,
+                  std::span<float> out);
+
+class Trainer {
+  public:
+    // Every batch holds `batch_size` images but the epoch's last, which holds the rest (it gets a
+    // graph of its own; nothing is dropped). Throws ConfigError for unusable options.
+    Trainer(Vae& vae, const Dataset& data, TrainerOptions options);
+
+    // One epoch of training, then the test loss. `on_batch(done, total)` after every step.
+    EpochMetrics run_epoch(const std::function<void(std::size_t, std::size_t)>& on_batch = {});
+    // The mean loss over a whole split (the model's noise stream supplies eps).
+    LossTerms evaluate(const ImageSet& set);
+
+    int epochs_done() const noexcept { return epoch_; }
+    std::size_t train_count() const noexcept { return train_count_; }
+
+  private:
+    Vae& vae_;
+    const Dataset& data_;
+    TrainerOptions options_;
+    std::size_t train_count_;
+    int epoch_ = 0;
+    std::vector<float> batch_;
+};
+
+}  // namespace vaednn

@@ -1,0 +1,127 @@
+#include "vaednn/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+
+#include "vaednn/error.hpp"
+
+namespace vaednn {
+namespace {
+
+std::uint64_t mix64(std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+// A uniform integer in [0, bound): draws below 2^64 mod bound are rejected, so the modulo has
+// no bias.
+std::uint64_t below(std::uint64_t bound, std::uint64_t& state) {
+    const std::uint64_t threshold = (0 - bound) % bound;
+    while (true) {
+        const std::uint64_t r = mix64(state++);
+        if (r >= threshold) return r % bound;
+    }
+}
+
+void add_scaled(LossTerms& sum, const LossTerms& batch, double weight) {
+    sum.loss += batch.loss * weight;
+    sum.reconstruction += batch.reconstruction * weight;
+    sum.kl += batch.kl * weight;
+}
+
+void divide(LossTerms& sum, double count) {
+    sum.loss /= count;
+    sum.reconstruction /= count;
+    sum.kl /= count;
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, int epoch) {
+    std::vector<std::uint32_t> order(count);
+    std::iota(order.begin(), order.end(), 0u);
+    std::uint64_t state = mix64(seed ^ mix64(static_cast<std::uint64_t>(epoch)));
+    for (std::size_t i = count; i > 1; --i) {
+        std::swap(order[i - 1], order[below(i, state)]);
+    }
+    return order;
+}
+
+void gather_batch(const ImageSet& set, std::span<const std::uint32_t> indices,
+                  std::span<float> out) {
+    const std::size_t pixels = set.pixels_per_image();
+    constexpr float kScale = 1.0f / 255.0f;
+    for (std::size_t b = 0; b < indices.size(); ++b) {
+        const auto image = set.image(indices[b]);
+        float* dst = out.data() + b * pixels;
+        for (std::size_t p = 0; p < pixels; ++p) dst[p] = static_cast<float>(image[p]) * kScale;
+    }
+}
+
+Trainer::Trainer(Vae& vae, const Dataset& data, TrainerOptions options)
+    : vae_(vae), data_(data), options_(options) {
+    const VaeConfig& config = vae.config();
+    if (data.train.rows != static_cast<std::size_t>(config.image_rows) ||
+        data.train.cols != static_cast<std::size_t>(config.image_cols)) {
+        throw ConfigError(fmt::format("the model takes {}x{} images but {} holds {}x{}",
+                                      config.image_rows, config.image_cols, data.name,
+                                      data.train.rows, data.train.cols));
+    }
+    if (options.batch_size == 0) throw ConfigError("batch size must be at least 1");
+    train_count_ =
+        options.limit == 0 ? data.train.count : std::min(options.limit, data.train.count);
+    batch_.resize(options.batch_size * data.train.pixels_per_image());
+}
+
+EpochMetrics Trainer::run_epoch(const std::function<void(std::size_t, std::size_t)>& on_batch) {
+    using Clock = std::chrono::steady_clock;
+    ++epoch_;
+    EpochMetrics metrics;
+    metrics.epoch = epoch_;
+    const std::vector<std::uint32_t> order = epoch_order(train_count_, options_.seed, epoch_);
+    const std::size_t pixels = data_.train.pixels_per_image();
+    const std::size_t batches = (train_count_ + options_.batch_size - 1) / options_.batch_size;
+    double step_seconds = 0.0;
+    for (std::size_t b = 0; b < batches; ++b) {
+        const std::size_t first = b * options_.batch_size;
+        const std::size_t n = std::min(options_.batch_size, train_count_ - first);
+        const std::span<const std::uint32_t> indices(order.data() + first, n);
+        const std::span<float> batch(batch_.data(), n * pixels);
+        gather_batch(data_.train, indices, batch);
+        const auto start = Clock::now();
+        const LossTerms loss = vae_.train_step(batch);
+        step_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+        add_scaled(metrics.train, loss, static_cast<double>(n));
+        if (on_batch) on_batch(b + 1, batches);
+    }
+    divide(metrics.train, static_cast<double>(train_count_));
+    metrics.images = train_count_;
+    metrics.train_seconds = step_seconds;
+    metrics.images_per_second =
+        step_seconds > 0.0 ? static_cast<double>(train_count_) / step_seconds : 0.0;
+    metrics.test = evaluate(data_.test);
+    return metrics;
+}
+
+LossTerms Trainer::evaluate(const ImageSet& set) {
+    LossTerms total;
+    const std::size_t pixels = set.pixels_per_image();
+    std::vector<std::uint32_t> indices(options_.batch_size);
+    for (std::size_t first = 0; first < set.count; first += options_.batch_size) {
+        const std::size_t n = std::min(options_.batch_size, set.count - first);
+        std::iota(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(n),
+                  static_cast<std::uint32_t>(first));
+        const std::span<float> batch(batch_.data(), n * pixels);
+        gather_batch(set, std::span<const std::uint32_t>(indices.data(), n), batch);
+        add_scaled(total, vae_.evaluate(batch), static_cast<double>(n));
+    }
+    divide(total, static_cast<double>(set.count));
+    return total;
+}
+
+}  // namespace vaednn
