@@ -1,21 +1,30 @@
-// vae_train: trains the VAE (LSTM encoder, transposed-convolution decoder) on 28x28 digits and
-// prints one line per epoch in the form PyTorch's VAE example made familiar.
+// vae_train: trains the VAE (LSTM encoder, transposed-convolution decoder) on 28x28 digits.
+// Prints one line per epoch in the form PyTorch's VAE example made familiar, and leaves in --out:
+// metrics.csv, timing.json, loss_curves.png, a grid of prior samples and of reconstructions per
+// epoch, and checkpoint.safetensors. Ctrl-C finishes the current step, checkpoints and exits 0.
 #include <fmt/core.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cmath>
+#include <filesystem>
 #include <string>
 #include <thread>
 
 #include "app_main.hpp"
+#include "stop_signal.hpp"
+#include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/figures.hpp"
 #include "vaednn/model.hpp"
+#include "vaednn/report.hpp"
 #include "vaednn/runtime.hpp"
 #include "vaednn/trainer.hpp"
 
 namespace {
+
+namespace fs = std::filesystem;
 
 struct Options {
     std::string dataset = "mnist";
@@ -30,71 +39,247 @@ struct Options {
     std::uint64_t seed = 1;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::size_t limit = 0;
+    std::string out = "out";
+    int checkpoint_every = 1;
+    std::string resume;
     bool quiet = false;
 };
 
-void print_summary(const std::string& split, const vaednn::ImageSetSummary& s) {
-    fmt::print("{:<6} {:>6} images  {}x{}  pixel mean {:.4f}  per label:", split, s.count, s.rows,
-               s.cols, s.pixel_mean);
-    for (std::size_t label = 0; label < s.label_counts.size(); ++label) {
-        fmt::print(" {}:{}", label, s.label_counts[label]);
-    }
-    fmt::print("\n");
+constexpr std::size_t kSampleGrid = 64;      // 8 x 8 prior samples
+constexpr std::size_t kReconstructions = 8;  // test images beside their reconstructions
+
+// The model, data and trainer of this run: fresh from the flags, or from a checkpoint.
+struct Run {
+    vaednn::Dataset data;
+    std::unique_ptr<vaednn::Vae> vae;
+    std::unique_ptr<vaednn::Trainer> trainer;
+};
+
+fs::path dataset_dir(const Options& o, const std::string& dataset) {
+    return o.data_dir.empty() ? vaednn::default_dataset_dir(dataset, o.data_root)
+                              : fs::path(o.data_dir);
 }
 
-int run(const Options& options) {
-    const int threads = vaednn::set_compute_threads(options.threads);
-    const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
-    if (options.threads > runtime.hardware_threads) {
-        fmt::print(stderr, "vae_train: warning: --threads {} exceeds the {} hardware threads\n",
-                   options.threads, runtime.hardware_threads);
-    }
-
+Run start_fresh(const Options& o) {
     vaednn::VaeConfig config;
-    config.hidden = options.hidden;
-    config.latent = options.latent;
-    config.likelihood = vaednn::likelihood_from_string(options.likelihood);
-    config.adam.learning_rate = options.learning_rate;
-    config.reference_batch = static_cast<int>(options.batch_size);
+    config.hidden = o.hidden;
+    config.latent = o.latent;
+    config.likelihood = vaednn::likelihood_from_string(o.likelihood);
+    config.adam.learning_rate = o.learning_rate;
+    config.reference_batch = static_cast<int>(o.batch_size);
     config.validate();
+    Run run{vaednn::load_dataset(dataset_dir(o, o.dataset), o.dataset), nullptr, nullptr};
+    run.vae = std::make_unique<vaednn::Vae>(config, o.seed);
+    run.trainer = std::make_unique<vaednn::Trainer>(
+        *run.vae, run.data, vaednn::TrainerOptions{o.batch_size, o.seed, o.limit});
+    return run;
+}
 
-    const std::filesystem::path dir =
-        options.data_dir.empty() ? vaednn::default_dataset_dir(options.dataset, options.data_root)
-                                 : std::filesystem::path(options.data_dir);
-    const vaednn::Dataset data = vaednn::load_dataset(dir, options.dataset);
+Run resume_from(const Options& o, const CLI::App& cli) {
+    const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.resume);
+    const vaednn::CheckpointInfo& info = checkpoint.info;
+    // The model and the data order come from the checkpoint; flags that would change them are
+    // refused rather than silently ignored.
+    for (const char* flag : {"--hidden", "--latent", "--likelihood", "--lr", "--batch-size",
+                             "--seed", "--limit", "--dataset"}) {
+        if (cli.count(flag) > 0) {
+            throw vaednn::ConfigError(
+                fmt::format("{} cannot be combined with --resume: the checkpoint fixes it", flag));
+        }
+    }
+    Options from_checkpoint = o;
+    if (o.data_dir.empty()) from_checkpoint.data_dir = info.data_dir;
+    Run run{vaednn::load_dataset(dataset_dir(from_checkpoint, info.dataset), info.dataset), nullptr,
+            nullptr};
+    run.vae = std::make_unique<vaednn::Vae>(vaednn::restore_model(checkpoint));
+    run.trainer = std::make_unique<vaednn::Trainer>(*run.vae, run.data, info.trainer);
+    if (run.trainer->train_count() != info.train_count) {
+        throw vaednn::CheckpointError(
+            o.resume,
+            fmt::format("was trained on {} images of {} but {} now offers {}", info.train_count,
+                        info.dataset, run.data.dir.string(), run.trainer->train_count()));
+    }
+    run.trainer->set_progress(info.progress);
+    return run;
+}
 
-    vaednn::Vae vae(config, options.seed);
-    vaednn::Trainer trainer(vae, data, {options.batch_size, options.seed, options.limit});
-
-    fmt::print("dataset    {} ({}), training on {} images\n", data.name, data.dir.string(),
-               trainer.train_count());
+void print_start(const Options& o, const Run& run, int threads, const vaednn::RuntimeInfo& rt) {
+    const vaednn::VaeConfig& c = run.vae->config();
+    const vaednn::TrainerOptions& t = run.trainer->options();
+    fmt::print("dataset    {} ({}), training on {} of {} images, testing on {}\n", run.data.name,
+               run.data.dir.string(), run.trainer->train_count(), run.data.train.count,
+               run.data.test.count);
     fmt::print(
-        "model      LSTM {}->{}, latent {}, decoder {}x{}x{} -> 28x28, {} likelihood, "
+        "model      LSTM {}->{}, latent {}, decoder {}x{}x{} -> {}x{}, {} likelihood, "
         "{} parameters\n",
-        config.image_cols, config.hidden, config.latent, config.decoder_channels[0],
-        config.image_rows / 4, config.image_cols / 4, options.likelihood, vae.parameter_count());
-    fmt::print("training   {} epochs, batch {}, Adam lr {}, seed {}\n", options.epochs,
-               options.batch_size, options.learning_rate, options.seed);
-    fmt::print("runtime    oneDNN {} ({}), {} threads, CPU {}\n", runtime.onednn_version,
-               runtime.cpu_isa, threads, runtime.cpu_model);
-    if (!options.quiet) {
-        print_summary("train", vaednn::summarize(data.train));
-        print_summary("test", vaednn::summarize(data.test));
+        c.image_cols, c.hidden, c.latent, c.decoder_channels[0], c.image_rows / 4, c.image_cols / 4,
+        c.image_rows, c.image_cols, vaednn::to_string(c.likelihood), run.vae->parameter_count());
+    fmt::print("training   {} epochs, batch {}, Adam lr {}, seed {}{}\n", o.epochs, t.batch_size,
+               c.adam.learning_rate, run.vae->seed(),
+               o.resume.empty() ? std::string()
+                                : fmt::format(", resumed at epoch {} batch {}",
+                                              run.trainer->progress().epochs_done + 1,
+                                              run.trainer->progress().next_batch + 1));
+    fmt::print("runtime    oneDNN {} ({}), {} threads, CPU {}\n", rt.onednn_version, rt.cpu_isa,
+               threads, rt.cpu_model);
+    fmt::print("output     {}\n", o.out);
+    std::fflush(stdout);
+}
+
+void write_epoch_figures(const fs::path& out, Run& run, int epoch,
+                         const std::vector<vaednn::EpochMetrics>& history) {
+    vaednn::Vae& vae = *run.vae;
+    const std::size_t rows = run.data.test.rows, cols = run.data.test.cols, pixels = rows * cols;
+    std::vector<float> samples(kSampleGrid * pixels);
+    vae.sample(samples);
+    vaednn::write_image_grid(out / fmt::format("samples_epoch_{:03}.png", epoch), samples,
+                             kSampleGrid, rows, cols, 8);
+
+    // Test images spread over the set (it may be sorted by label), above their reconstructions
+    // decoded from the posterior mean.
+    const std::size_t n = std::min(kReconstructions, run.data.test.count);
+    std::vector<std::uint32_t> first(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        first[i] = static_cast<std::uint32_t>(i * run.data.test.count / n);
+    }
+    std::vector<float> grid(2 * n * pixels);
+    const std::span<float> originals(grid.data(), n * pixels);
+    vaednn::gather_batch(run.data.test, first, originals);
+    std::vector<float> mu(n * static_cast<std::size_t>(vae.config().latent)), logvar(mu.size());
+    vae.encode(originals, mu, logvar);
+    vae.decode(mu, std::span<float>(grid.data() + n * pixels, n * pixels));
+    vaednn::write_image_grid(out / fmt::format("reconstruction_epoch_{:03}.png", epoch), grid,
+                             2 * n, rows, cols, n);
+
+    std::vector<vaednn::CurvePoint> points;
+    for (const vaednn::EpochMetrics& m : history) {
+        points.push_back({m.epoch, m.train.loss, m.test.loss, m.train.kl, m.test.kl});
+    }
+    vaednn::write_loss_curves(out / "loss_curves.png", points);
+}
+
+vaednn::TimingReport timing_report(const Run& run, int threads, const vaednn::RuntimeInfo& rt,
+                                   double stall_seconds, std::size_t images) {
+    vaednn::TimingReport r;
+    const std::size_t batch = run.trainer->options().batch_size;
+    r.nodes = run.vae->node_timings(batch);
+    r.steps = vaednn::step_statistics(run.trainer->step_seconds());
+    r.batch_size = batch;
+    for (double s : run.trainer->step_seconds()) r.train_seconds += s;
+    r.stall_seconds = stall_seconds;
+    r.images = images;
+    r.runtime = rt;
+    r.threads = threads;
+    return r;
+}
+
+// Keeps metrics.csv consistent with the checkpoint a run resumes from: rows of epochs the
+// checkpoint had not finished (a crash between the two writes) are dropped.
+std::vector<vaednn::EpochMetrics> history_until(const fs::path& csv, int epochs_done) {
+    std::vector<vaednn::EpochMetrics> rows = vaednn::read_metrics_csv(csv);
+    std::erase_if(rows, [&](const vaednn::EpochMetrics& m) { return m.epoch > epochs_done; });
+    std::error_code ec;
+    fs::remove(csv, ec);
+    for (const vaednn::EpochMetrics& m : rows) vaednn::append_metrics_csv(csv, m);
+    return rows;
+}
+
+int run(const Options& o, const CLI::App& cli) {
+    const int threads = vaednn::set_compute_threads(o.threads);
+    const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
+    if (o.threads > runtime.hardware_threads) {
+        fmt::print(stderr, "vae_train: warning: --threads {} exceeds the {} hardware threads\n",
+                   o.threads, runtime.hardware_threads);
     }
 
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-        const vaednn::EpochMetrics m = trainer.run_epoch();
-        if (!std::isfinite(m.train.loss) || !std::isfinite(m.test.loss)) {
-            throw std::runtime_error(fmt::format(
-                "training diverged: the loss is not finite in epoch {} (try a lower --lr)", epoch));
+    Run r = o.resume.empty() ? start_fresh(o) : resume_from(o, cli);
+    const fs::path out = o.out;
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec)
+        throw vaednn::Error(
+            fmt::format("{}: cannot create the output folder: {}", o.out, ec.message()));
+    const fs::path checkpoint = out / "checkpoint.safetensors";
+    const fs::path csv = out / "metrics.csv";
+    std::vector<vaednn::EpochMetrics> history = history_until(csv, r.trainer->epochs_done());
+
+    print_start(o, r, threads, runtime);
+    if (!o.quiet && o.resume.empty()) {
+        for (const auto& [split, set] :
+             {std::pair{"train", &r.data.train}, {"test", &r.data.test}}) {
+            const vaednn::ImageSetSummary s = vaednn::summarize(*set);
+            fmt::print("{:<6} {:>6} images  {}x{}  pixel mean {:.4f}\n", split, s.count, s.rows,
+                       s.cols, s.pixel_mean);
         }
+    }
+
+    vaednn::app::StopSignal stop;
+    r.vae->set_profiling(true);
+    const bool progress_bar = !o.quiet && isatty(STDOUT_FILENO) != 0;
+    double stall_seconds = 0.0;
+    std::size_t images = 0;
+    auto finish = [&] {
+        const vaednn::TimingReport report =
+            timing_report(r, threads, runtime, stall_seconds, images);
+        vaednn::write_timing_json(out / "timing.json", report);
+        if (!o.quiet) fmt::print("\n{}", vaednn::format_timing_table(report));
+    };
+
+    while (r.trainer->epochs_done() < o.epochs) {
+        const int epoch = r.trainer->epochs_done() + 1;
+        const double stall_before = r.trainer->progress().stall_seconds;
+        const std::size_t images_before = r.trainer->progress().images;
+        const auto metrics = r.trainer->run_epoch(
+            [&](std::size_t done, std::size_t total) {
+                if (!progress_bar) return;
+                const std::size_t width = 30, filled = done * width / total;
+                fmt::print("\rEpoch {} [{}{}] {}/{}", epoch, std::string(filled, '#'),
+                           std::string(width - filled, '.'), done, total);
+                std::fflush(stdout);
+            },
+            [&] { return stop.requested(); });
+        if (progress_bar) fmt::print("\r{}\r", std::string(60, ' '));
+
+        if (!metrics) {  // stopped by a signal mid-epoch
+            const vaednn::TrainerProgress& p = r.trainer->progress();
+            stall_seconds += p.stall_seconds - stall_before;
+            images += p.images - images_before;
+            vaednn::save_checkpoint(checkpoint, *r.vae, *r.trainer, r.data);
+            fmt::print(
+                "vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint "
+                "written to {}\nresume with: vae_train --resume {} --epochs {} --out {}\n",
+                stop.signal_number(), epoch, p.next_batch, r.trainer->batches_per_epoch(),
+                checkpoint.string(), checkpoint.string(), o.epochs, o.out);
+            finish();
+            return 0;
+        }
+
+        stall_seconds += metrics->stall_seconds - stall_before;
+        images += metrics->images - images_before;
+        history.push_back(*metrics);
+        vaednn::append_metrics_csv(csv, *metrics);
         fmt::print(
             "====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
             "images/s {:.0f}  {:.2f} s\n",
-            m.epoch, m.train.loss, m.train.reconstruction, m.train.kl, m.test.loss,
-            m.images_per_second, m.train_seconds);
+            metrics->epoch, metrics->train.loss, metrics->train.reconstruction, metrics->train.kl,
+            metrics->test.loss, metrics->images_per_second, metrics->train_seconds);
         std::fflush(stdout);
+        write_epoch_figures(out, r, metrics->epoch, history);
+        const bool last = metrics->epoch == o.epochs;
+        if (last || metrics->epoch % o.checkpoint_every == 0 || stop.requested()) {
+            vaednn::save_checkpoint(checkpoint, *r.vae, *r.trainer, r.data);
+        }
+        if (stop.requested() && !last) {
+            fmt::print(
+                "vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
+                "resume with: vae_train --resume {} --epochs {} --out {}\n",
+                stop.signal_number(), metrics->epoch, checkpoint.string(), checkpoint.string(),
+                o.epochs, o.out);
+            finish();
+            return 0;
+        }
     }
+    finish();
     return 0;
 }
 
@@ -113,7 +298,7 @@ int main(int argc, char** argv) {
                    "default place. Use it to bring the full MNIST");
     cli.add_option("--data-root", options.data_root,
                    "Where scripts/setup.sh put the downloaded datasets");
-    cli.add_option("--epochs", options.epochs, "Passes over the training set")
+    cli.add_option("--epochs", options.epochs, "Train until this many epochs are done")
         ->check(CLI::Range(1, 100000));
     cli.add_option("--batch-size", options.batch_size, "Images per training step")
         ->check(CLI::Range(1, 65536));
@@ -126,9 +311,17 @@ int main(int argc, char** argv) {
                    "bernoulli (BCE on logits) or gaussian (unit variance)")
         ->check(CLI::IsMember({"bernoulli", "gaussian"}));
     cli.add_option("--seed", options.seed, "Seed of the initial weights, noise and data order");
-    cli.add_option("--threads", options.threads, "Compute threads (oneDNN and oneTBB)")
+    cli.add_option("--threads", options.threads, "Compute threads (oneDNN's OpenMP and oneTBB)")
         ->check(CLI::Range(1, 1024));
     cli.add_option("--limit", options.limit, "Train on the first N images only (0: all)");
-    cli.add_flag("--quiet", options.quiet, "Print only the epoch lines and errors");
-    return vaednn::app::run_main("vae_train", cli, argc, argv, [&] { return run(options); });
+    cli.add_option("--out", options.out, "Folder for metrics, figures, timing and checkpoints");
+    cli.add_option("--checkpoint-every", options.checkpoint_every,
+                   "Write the checkpoint every N epochs (and always at the end or on Ctrl-C)")
+        ->check(CLI::Range(1, 100000));
+    cli.add_option("--resume", options.resume,
+                   "Continue the run saved in this checkpoint (the model, data order and "
+                   "position come from it)")
+        ->check(CLI::ExistingFile);
+    cli.add_flag("--quiet", options.quiet, "Print only the start table, epoch lines and errors");
+    return vaednn::app::run_main("vae_train", cli, argc, argv, [&] { return run(options, cli); });
 }

@@ -9,6 +9,10 @@ find_package(fmt REQUIRED CONFIG)
 find_package(ZLIB REQUIRED)
 find_package(nlohmann_json 3 REQUIRED CONFIG)
 find_package(Threads REQUIRED)
+# cairo draws the figures (loss curves, image grids) and writes them as PNG; it ships no CMake
+# package, only a pkg-config file.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 find_package(OpenMP REQUIRED)
 
 if(VAEDNN_BUILD_APPS)

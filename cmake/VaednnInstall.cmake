@@ -36,5 +36,5 @@ export(
   FILE "${PROJECT_BINARY_DIR}/vaednnTargets.cmake")
 
 if(TARGET vae_train)
-  install(TARGETS vae_train RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS vae_train vae_sample RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

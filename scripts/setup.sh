@@ -18,7 +18,8 @@ done
 packages=(
   build-essential cmake pkg-config git
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # oneDNN 2.6; its CMake package needs OpenCL
-  libtbb-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libpng-dev
+  libtbb-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libcairo2-dev fonts-dejavu-core  # figures: cairo draws and writes PNG; a font for the labels
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
 )

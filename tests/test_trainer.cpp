@@ -69,7 +69,7 @@ TEST(Trainer, AShortRunLowersTheTestLoss) {
     std::size_t callbacks = 0;
     EpochMetrics last;
     for (int epoch = 0; epoch < 4; ++epoch) {
-        last = trainer.run_epoch([&](std::size_t done, std::size_t total) {
+        last = *trainer.run_epoch([&](std::size_t done, std::size_t total) {
             ++callbacks;
             EXPECT_LE(done, total);
             EXPECT_EQ(total, 10u);  // 300 / 32: nine full batches and one of 12

@@ -6,6 +6,8 @@ comparison. Run with Debian's interpreter (/usr/bin/python3) and python3-torch.
 
   vae_twin.py fixtures [--out tests/fixtures]     golden fixtures for the C++ tests
   vae_twin.py train --data data/mnist --epochs 5  train on IDX data, print the epoch lines
+  vae_twin.py eval-checkpoint --checkpoint out/checkpoint.safetensors --out eval.safetensors
+      load a vae_train checkpoint (strict load_state_dict) and write the loss of a fixed batch
 """
 import argparse
 import json
@@ -209,6 +211,33 @@ def command_fixtures(args):
         make_fixture(name, config, batch, images, args.out, seed=args.seed)
 
 
+# ----------------------------------------------------------------------------- checkpoints
+
+def command_eval_checkpoint(args):
+    """Loads a vae_train checkpoint the way a PyTorch user would, evaluates a fixed batch."""
+    torch.set_num_threads(1)
+    tensors, metadata = read_safetensors(args.checkpoint)
+    saved = json.loads(metadata["config"])
+    config = Config(hidden=saved["hidden"], latent=saved["latent"],
+                    channels=saved["decoder_channels"], side=saved["image_rows"],
+                    likelihood=saved["likelihood"])
+    model = Vae(config)
+    # Adam's moments travel in the same file under adam.*; the model's own names load strictly.
+    state = {name: torch.from_numpy(value) for name, value in tensors.items()
+             if not name.startswith("adam.")}
+    model.load_state_dict(state, strict=True)
+    data_dir = args.data or json.loads(metadata["dataset"])["dir"]
+    x = load_split(data_dir, "t10k")[:args.count].clone()
+    eps = torch.randn(args.count, config.latent, generator=torch.Generator().manual_seed(args.seed))
+    with torch.no_grad():
+        loss, recon, kl = model.loss_terms(x, eps)
+    write_safetensors(args.out, {"input.images": x.numpy(), "input.eps": eps.numpy(),
+                                 "loss.terms": np.array([[loss.item(), recon.item(), kl.item()]],
+                                                        dtype=np.float32)},
+                      {"checkpoint": args.checkpoint})
+    print(f"{args.checkpoint}: PyTorch loss {loss.item():.6f} on {args.count} test images")
+
+
 # ----------------------------------------------------------------------------- training
 
 def command_train(args):
@@ -274,6 +303,14 @@ def main():
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--limit", type=int, default=0)
     train.set_defaults(run=command_train)
+
+    evaluate = sub.add_parser("eval-checkpoint", help="evaluate a vae_train checkpoint")
+    evaluate.add_argument("--checkpoint", required=True)
+    evaluate.add_argument("--out", required=True)
+    evaluate.add_argument("--data", default="")
+    evaluate.add_argument("--count", type=int, default=16)
+    evaluate.add_argument("--seed", type=int, default=5)
+    evaluate.set_defaults(run=command_eval_checkpoint)
 
     args = parser.parse_args()
     args.run(args)

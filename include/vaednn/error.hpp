@@ -47,6 +47,12 @@ class DataError : public Error {
     std::filesystem::path file_;
 };
 
+// Training produced a loss that is not a finite number.
+class NumericalError : public Error {
+  public:
+    using Error::Error;
+};
+
 // A configuration value the library cannot work with.
 class ConfigError : public Error {
   public:

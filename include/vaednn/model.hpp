@@ -76,12 +76,28 @@ class Vae {
     // Replaces every parameter; each must be present with the right shape (ConfigError if not).
     void set_parameters(const std::vector<Tensor>& tensors);
 
+    // Adam's moments, named "adam.m.<parameter>" and "adam.v.<parameter>", PyTorch's layout.
+    std::vector<Tensor> adam_moments() const;
+    // Restores the moments and the step count, as a checkpoint saved them (ConfigError when a
+    // moment is missing or misshapen; nothing changes then).
+    void set_adam_state(const std::vector<Tensor>& moments, std::int64_t step);
+
     std::int64_t optimizer_steps() const noexcept;
+    std::uint64_t seed() const noexcept;
+    // How many noise draws the model has made (training and evaluation, and prior samples):
+    // with the seed, the whole state of its random streams.
+    struct NoiseState {
+        std::uint64_t training = 0;
+        std::uint64_t samples = 0;
+    };
+    NoiseState noise_state() const noexcept;
+    void set_noise_state(const NoiseState& state) noexcept;
     std::size_t parameter_count() const noexcept;
 
     // Per-node timing: while on, every graph node of train_step is timed.
     void set_profiling(bool on);
-    std::vector<NodeTiming> node_timings() const;
+    // Mean time per node of the training graph for `batch` (empty if it never ran profiled).
+    std::vector<NodeTiming> node_timings(std::size_t batch) const;
 
   private:
     struct Impl;

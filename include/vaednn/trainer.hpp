@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "vaednn/dataset.hpp"
@@ -23,7 +24,18 @@ struct EpochMetrics {
     LossTerms test;              // the whole test set after the epoch
     std::size_t images = 0;      // trained on this epoch
     double train_seconds = 0.0;  // the training steps alone
+    double stall_seconds = 0.0;  // the training thread waiting for data
     double images_per_second = 0.0;
+};
+
+// Where training stands, mid-epoch included: with the model's state, what a checkpoint holds.
+struct TrainerProgress {
+    int epochs_done = 0;         // complete epochs
+    std::size_t next_batch = 0;  // in epoch epochs_done + 1
+    LossTerms sums;              // that epoch's per-image loss sums so far
+    std::size_t images = 0;      // that epoch's images so far
+    double train_seconds = 0.0;  // that epoch's step time so far
+    double stall_seconds = 0.0;  // that epoch's loader stall so far
 };
 
 // The order of `count` images in epoch `epoch` (from 1) under `seed`: a Fisher-Yates shuffle from
@@ -40,21 +52,35 @@ class Trainer {
     // graph of its own; nothing is dropped). Throws ConfigError for unusable options.
     Trainer(Vae& vae, const Dataset& data, TrainerOptions options);
 
-    // One epoch of training, then the test loss. `on_batch(done, total)` after every step.
-    EpochMetrics run_epoch(const std::function<void(std::size_t, std::size_t)>& on_batch = {});
+    // Trains the rest of the current epoch, then measures the test loss. `on_batch(done, total)`
+    // runs after every step; when `stop()` returns true after a step, the epoch is left
+    // unfinished (progress() says where) and nothing is returned.
+    std::optional<EpochMetrics> run_epoch(
+        const std::function<void(std::size_t, std::size_t)>& on_batch = {},
+        const std::function<bool()>& stop = {});
     // The mean loss over a whole split (the model's noise stream supplies eps).
     LossTerms evaluate(const ImageSet& set);
 
-    int epochs_done() const noexcept { return epoch_; }
+    int epochs_done() const noexcept { return progress_.epochs_done; }
     std::size_t train_count() const noexcept { return train_count_; }
+    std::size_t batches_per_epoch() const noexcept;
+    const TrainerOptions& options() const noexcept { return options_; }
+
+    const TrainerProgress& progress() const noexcept { return progress_; }
+    // Continues from `progress` (a checkpoint's); ConfigError when it cannot belong to this run.
+    void set_progress(const TrainerProgress& progress);
+
+    // Wall time of every training step this trainer ran, in order.
+    const std::vector<double>& step_seconds() const noexcept { return step_seconds_; }
 
   private:
     Vae& vae_;
     const Dataset& data_;
     TrainerOptions options_;
     std::size_t train_count_;
-    int epoch_ = 0;
+    TrainerProgress progress_;
     std::vector<float> batch_;
+    std::vector<double> step_seconds_;
 };
 
 }  // namespace vaednn

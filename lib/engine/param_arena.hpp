@@ -39,6 +39,13 @@ class ParamArena {
 
     dnnl::memory weight(Id id) const { return weights_.at(id); }
     dnnl::memory grad(Id id) const { return grads_.at(id); }
+    // Adam's moments of a parameter, in the same layout as the parameter (for checkpoints).
+    dnnl::memory first_moment(Id id, const dnnl::engine& engine) {
+        return {slots_.at(id).arena_desc, engine, m_data_.get() + slots_.at(id).offset};
+    }
+    dnnl::memory second_moment(Id id, const dnnl::engine& engine) {
+        return {slots_.at(id).arena_desc, engine, v_data_.get() + slots_.at(id).offset};
+    }
 
     std::span<float> weights() noexcept { return {weight_data_.get(), floats_}; }
     std::span<float> grads() noexcept { return {grad_data_.get(), floats_}; }

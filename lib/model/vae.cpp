@@ -74,7 +74,6 @@ struct Vae::Impl {
     bool use_fixed_eps = false;
     bool profiling = false;
     std::map<std::size_t, std::unique_ptr<StepGraph>> graphs;
-    std::size_t last_batch = 0;
 
     Impl(const VaeConfig& c, std::uint64_t s);
     StepGraph& graph_for(std::size_t batch);
@@ -83,7 +82,13 @@ struct Vae::Impl {
     LossTerms loss_terms(const StepGraph& g) const;
     void initialise_parameters();
     void copy_between(const memory& from, const memory& to);
-    std::vector<Tensor> export_arena(bool gradients);
+    enum class Arena { weights, gradients, first_moments, second_moments };
+    memory arena_memory(Arena which, std::size_t id);
+    std::vector<Tensor> export_arena(Arena which, const std::string& prefix);
+    void check_tensors(const std::vector<Tensor>& tensors, const std::string& prefix,
+                       std::unordered_map<std::string, const Tensor*>& by_name) const;
+    void import_arena(Arena which, const std::string& prefix,
+                      const std::unordered_map<std::string, const Tensor*>& by_name);
 
     int latent() const { return config.latent; }
     int base_side() const { return config.image_rows / 4; }
@@ -255,7 +260,6 @@ StepGraph& Vae::Impl::load_batch(std::span<const float> images) {
     }
     StepGraph& g = graph_for(batch);
     std::memcpy(g.images.get_data_handle(), images.data(), images.size_bytes());
-    last_batch = batch;
     return g;
 }
 
@@ -288,17 +292,56 @@ void Vae::Impl::initialise_parameters() {
     }
 }
 
-std::vector<Tensor> Vae::Impl::export_arena(bool gradients) {
+memory Vae::Impl::arena_memory(Arena which, std::size_t id) {
+    switch (which) {
+        case Arena::weights:
+            return params.weight(id);
+        case Arena::gradients:
+            return params.grad(id);
+        case Arena::first_moments:
+            return params.first_moment(id, engine);
+        case Arena::second_moments:
+            return params.second_moment(id, engine);
+    }
+    throw std::logic_error("unknown arena");
+}
+
+std::vector<Tensor> Vae::Impl::export_arena(Arena which, const std::string& prefix) {
     std::vector<Tensor> out;
     for (std::size_t id = 0; id < params.slots().size(); ++id) {
         const ParamSlot& slot = params.slot(id);
-        Tensor t{slot.name, slot.shape,
+        Tensor t{prefix + slot.name, slot.shape,
                  std::vector<float>(slot.user_desc.get_size() / sizeof(float))};
-        copy_between(gradients ? params.grad(id) : params.weight(id),
-                     memory(slot.user_desc, engine, t.values.data()));
+        copy_between(arena_memory(which, id), memory(slot.user_desc, engine, t.values.data()));
         out.push_back(std::move(t));
     }
     return out;
+}
+
+void Vae::Impl::check_tensors(const std::vector<Tensor>& tensors, const std::string& prefix,
+                              std::unordered_map<std::string, const Tensor*>& by_name) const {
+    for (const Tensor& t : tensors) by_name[t.name] = &t;
+    for (const ParamSlot& slot : params.slots()) {
+        const auto it = by_name.find(prefix + slot.name);
+        if (it == by_name.end()) {
+            throw ConfigError(fmt::format("tensor {}{} is missing", prefix, slot.name));
+        }
+        if (it->second->shape != slot.shape ||
+            it->second->values.size() * sizeof(float) != slot.user_desc.get_size()) {
+            throw ConfigError(fmt::format("tensor {}{} has shape [{}], expected [{}]", prefix,
+                                          slot.name, fmt::join(it->second->shape, ", "),
+                                          fmt::join(slot.shape, ", ")));
+        }
+    }
+}
+
+void Vae::Impl::import_arena(Arena which, const std::string& prefix,
+                             const std::unordered_map<std::string, const Tensor*>& by_name) {
+    for (std::size_t id = 0; id < params.slots().size(); ++id) {
+        const ParamSlot& slot = params.slot(id);
+        auto& values = const_cast<std::vector<float>&>(by_name.at(prefix + slot.name)->values);
+        copy_between(memory(slot.user_desc, engine, values.data()), arena_memory(which, id));
+    }
 }
 
 // ------------------------------------------------------------------------------- public API
@@ -387,33 +430,48 @@ void Vae::use_random_noise() {
 }
 
 std::vector<Tensor> Vae::parameters() const {
-    return impl_->export_arena(false);
+    return impl_->export_arena(Impl::Arena::weights, "");
 }
 std::vector<Tensor> Vae::gradients() const {
-    return impl_->export_arena(true);
+    return impl_->export_arena(Impl::Arena::gradients, "");
 }
 
 void Vae::set_parameters(const std::vector<Tensor>& tensors) {
+    // Everything is checked before anything changes.
     std::unordered_map<std::string, const Tensor*> by_name;
-    for (const Tensor& t : tensors) by_name[t.name] = &t;
-    // Check everything before changing anything.
-    for (const ParamSlot& slot : impl_->params.slots()) {
-        const auto it = by_name.find(slot.name);
-        if (it == by_name.end())
-            throw ConfigError(fmt::format("parameter {} is missing", slot.name));
-        if (it->second->shape != slot.shape ||
-            it->second->values.size() * sizeof(float) != slot.user_desc.get_size()) {
-            throw ConfigError(fmt::format("parameter {} has shape [{}], expected [{}]", slot.name,
-                                          fmt::join(it->second->shape, ", "),
-                                          fmt::join(slot.shape, ", ")));
-        }
-    }
-    for (std::size_t id = 0; id < impl_->params.slots().size(); ++id) {
-        const ParamSlot& slot = impl_->params.slot(id);
-        auto& values = const_cast<std::vector<float>&>(by_name.at(slot.name)->values);
-        impl_->copy_between(memory(slot.user_desc, impl_->engine, values.data()),
-                            impl_->params.weight(id));
-    }
+    impl_->check_tensors(tensors, "", by_name);
+    impl_->import_arena(Impl::Arena::weights, "", by_name);
+}
+
+std::vector<Tensor> Vae::adam_moments() const {
+    std::vector<Tensor> out = impl_->export_arena(Impl::Arena::first_moments, "adam.m.");
+    std::vector<Tensor> second = impl_->export_arena(Impl::Arena::second_moments, "adam.v.");
+    out.insert(out.end(), std::make_move_iterator(second.begin()),
+               std::make_move_iterator(second.end()));
+    return out;
+}
+
+void Vae::set_adam_state(const std::vector<Tensor>& moments, std::int64_t step) {
+    if (step < 0) throw ConfigError(fmt::format("Adam step {} is negative", step));
+    std::unordered_map<std::string, const Tensor*> by_name;
+    impl_->check_tensors(moments, "adam.m.", by_name);
+    impl_->check_tensors(moments, "adam.v.", by_name);
+    impl_->import_arena(Impl::Arena::first_moments, "adam.m.", by_name);
+    impl_->import_arena(Impl::Arena::second_moments, "adam.v.", by_name);
+    impl_->step = step;
+}
+
+std::uint64_t Vae::seed() const noexcept {
+    return impl_->seed;
+}
+
+Vae::NoiseState Vae::noise_state() const noexcept {
+    return {impl_->noise_draws, impl_->sample_draws};
+}
+
+void Vae::set_noise_state(const NoiseState& state) noexcept {
+    impl_->noise_draws = state.training;
+    impl_->sample_draws = state.samples;
 }
 
 std::int64_t Vae::optimizer_steps() const noexcept {
@@ -431,9 +489,9 @@ void Vae::set_profiling(bool on) {
     impl_->profiling = on;
 }
 
-std::vector<NodeTiming> Vae::node_timings() const {
+std::vector<NodeTiming> Vae::node_timings(std::size_t batch) const {
     std::vector<NodeTiming> out;
-    const auto it = impl_->graphs.find(impl_->last_batch);
+    const auto it = impl_->graphs.find(batch);
     if (it == impl_->graphs.end()) return out;
     const StepGraph& g = *it->second;
     const auto& nodes = g.graph.nodes();

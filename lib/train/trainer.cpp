@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 #include "vaednn/error.hpp"
+#include "vaednn/pipeline.hpp"
 
 namespace vaednn {
 namespace {
@@ -78,33 +80,71 @@ Trainer::Trainer(Vae& vae, const Dataset& data, TrainerOptions options)
     batch_.resize(options.batch_size * data.train.pixels_per_image());
 }
 
-EpochMetrics Trainer::run_epoch(const std::function<void(std::size_t, std::size_t)>& on_batch) {
-    using Clock = std::chrono::steady_clock;
-    ++epoch_;
-    EpochMetrics metrics;
-    metrics.epoch = epoch_;
-    const std::vector<std::uint32_t> order = epoch_order(train_count_, options_.seed, epoch_);
-    const std::size_t pixels = data_.train.pixels_per_image();
-    const std::size_t batches = (train_count_ + options_.batch_size - 1) / options_.batch_size;
-    double step_seconds = 0.0;
-    for (std::size_t b = 0; b < batches; ++b) {
-        const std::size_t first = b * options_.batch_size;
-        const std::size_t n = std::min(options_.batch_size, train_count_ - first);
-        const std::span<const std::uint32_t> indices(order.data() + first, n);
-        const std::span<float> batch(batch_.data(), n * pixels);
-        gather_batch(data_.train, indices, batch);
-        const auto start = Clock::now();
-        const LossTerms loss = vae_.train_step(batch);
-        step_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-        add_scaled(metrics.train, loss, static_cast<double>(n));
-        if (on_batch) on_batch(b + 1, batches);
+std::size_t Trainer::batches_per_epoch() const noexcept {
+    return (train_count_ + options_.batch_size - 1) / options_.batch_size;
+}
+
+void Trainer::set_progress(const TrainerProgress& progress) {
+    if (progress.epochs_done < 0 || progress.next_batch > batches_per_epoch() ||
+        progress.images > train_count_) {
+        throw ConfigError(fmt::format(
+            "training progress (epoch {}, batch {}, {} images) does not fit {} images in batches "
+            "of {}",
+            progress.epochs_done + 1, progress.next_batch, progress.images, train_count_,
+            options_.batch_size));
     }
-    divide(metrics.train, static_cast<double>(train_count_));
-    metrics.images = train_count_;
-    metrics.train_seconds = step_seconds;
-    metrics.images_per_second =
-        step_seconds > 0.0 ? static_cast<double>(train_count_) / step_seconds : 0.0;
+    progress_ = progress;
+}
+
+std::optional<EpochMetrics> Trainer::run_epoch(
+    const std::function<void(std::size_t, std::size_t)>& on_batch,
+    const std::function<bool()>& stop) {
+    using Clock = std::chrono::steady_clock;
+    const int epoch = progress_.epochs_done + 1;
+    const std::size_t batches = batches_per_epoch();
+    step_seconds_.reserve(step_seconds_.size() + batches);
+    {
+        BatchPipeline pipeline(
+            epoch_order(train_count_, options_.seed, epoch), options_.batch_size,
+            data_.train.pixels_per_image(),
+            [this](std::span<const std::uint32_t> indices, std::span<float> out) {
+                gather_batch(data_.train, indices, out);
+            },
+            progress_.next_batch);
+        const double stall_before = progress_.stall_seconds;
+        while (const auto batch = pipeline.next()) {
+            const auto start = Clock::now();
+            const LossTerms loss = vae_.train_step(batch->images);
+            const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+            if (!std::isfinite(loss.loss)) {
+                throw NumericalError(fmt::format(
+                    "the loss is {} at epoch {}, batch {} of {} (reconstruction {}, KL {})",
+                    loss.loss, epoch, batch->index + 1, batches, loss.reconstruction, loss.kl));
+            }
+            step_seconds_.push_back(seconds);
+            const auto n = batch->indices.size();
+            add_scaled(progress_.sums, loss, static_cast<double>(n));
+            progress_.images += n;
+            progress_.train_seconds += seconds;
+            progress_.next_batch = batch->index + 1;
+            progress_.stall_seconds = stall_before + pipeline.stall_seconds();
+            if (on_batch) on_batch(progress_.next_batch, batches);
+            if (stop && progress_.next_batch < batches && stop()) return std::nullopt;
+        }
+    }
+
+    EpochMetrics metrics;
+    metrics.epoch = epoch;
+    metrics.train = progress_.sums;
+    divide(metrics.train, static_cast<double>(progress_.images));
+    metrics.images = progress_.images;
+    metrics.train_seconds = progress_.train_seconds;
+    metrics.stall_seconds = progress_.stall_seconds;
+    metrics.images_per_second = metrics.train_seconds > 0.0
+                                    ? static_cast<double>(metrics.images) / metrics.train_seconds
+                                    : 0.0;
     metrics.test = evaluate(data_.test);
+    progress_ = TrainerProgress{epoch, 0, {}, 0, 0.0, 0.0};
     return metrics;
 }
 

@@ -1,0 +1,46 @@
+// Checkpoints: a safetensors file that PyTorch users can open (the parameters under the PyTorch
+// twin's names and layouts), plus Adam's moments ("adam.m.*", "adam.v.*") and, in its metadata,
+// everything else a resumed run needs to continue bit for bit: the configuration, the Adam step,
+// the noise streams' positions, the data order's seed and the position within the epoch.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "vaednn/model.hpp"
+#include "vaednn/safetensors.hpp"
+#include "vaednn/trainer.hpp"
+
+namespace vaednn {
+
+struct CheckpointInfo {
+    VaeConfig config;
+    std::uint64_t model_seed = 0;
+    std::int64_t adam_step = 0;
+    Vae::NoiseState noise;
+    TrainerOptions trainer;
+    TrainerProgress progress;
+    std::string dataset;   // the dataset's name, e.g. "mnist"
+    std::string data_dir;  // where it was read
+    std::size_t train_count = 0;
+};
+
+struct Checkpoint {
+    CheckpointInfo info;
+    SafetensorsFile file;
+};
+
+// Writes atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint.
+void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
+                     const Dataset& data);
+
+// Reads and checks a checkpoint: the safetensors rules, then ours — the format tag and version,
+// a configuration that validates, every parameter and moment present with its shape for that
+// configuration, and no tensor besides them. Throws CheckpointError naming the field or tensor.
+Checkpoint read_checkpoint(const std::filesystem::path& file);
+
+// Builds the model the checkpoint holds: configuration, seed, parameters, Adam state, noise.
+Vae restore_model(const Checkpoint& checkpoint);
+
+}  // namespace vaednn

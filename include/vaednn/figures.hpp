@@ -1,0 +1,27 @@
+// The pictures a run leaves behind: image grids (samples, reconstructions) and the loss curves.
+// PNG files, drawn with cairo, written under a temporary name and renamed into place.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+namespace vaednn {
+
+// `count` grey images of rows x cols pixels in [0, 1] (image-major), `columns` to a row, each
+// pixel drawn `scale` x `scale`, with a thin gap between images. Throws Error on a write failure.
+void write_image_grid(const std::filesystem::path& file, std::span<const float> images,
+                      std::size_t count, std::size_t rows, std::size_t cols, std::size_t columns,
+                      int scale = 2);
+
+struct CurvePoint {
+    int epoch = 0;
+    double train_loss = 0.0, test_loss = 0.0;  // negative ELBO, nats per image
+    double train_kl = 0.0, test_kl = 0.0;
+};
+
+// Two panels side by side: the negative ELBO and its KL term per epoch, train and test.
+void write_loss_curves(const std::filesystem::path& file, std::span<const CurvePoint> points);
+
+}  // namespace vaednn
