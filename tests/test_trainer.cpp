@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "vaednn/error.hpp"
@@ -82,6 +83,29 @@ TEST(Trainer, AShortRunLowersTheTestLoss) {
     EXPECT_LT(last.test.loss, 0.6 * before.loss)
         << "test loss " << before.loss << " -> " << last.test.loss;
     EXPECT_GT(last.images_per_second, 0.0);
+}
+
+TEST(Trainer, ANonFiniteLossStopsTrainingWithAClearError) {
+    Dataset data{"blobs", ".", tiny_set(64), tiny_set(16)};
+    VaeConfig config;
+    config.hidden = 8;
+    config.latent = 2;
+    config.decoder_channels = {2, 2, 2};
+    Vae vae(config, 1);
+    std::vector<Tensor> params = vae.parameters();
+    for (Tensor& t : params) {
+        if (t.name == "decoder.deconv3.bias") t.values[0] = std::numeric_limits<float>::quiet_NaN();
+    }
+    vae.set_parameters(params);
+    Trainer trainer(vae, data, {16, 1, 0});
+    try {
+        trainer.run_epoch();
+        FAIL() << "a NaN loss went unnoticed";
+    } catch (const NumericalError& e) {
+        EXPECT_NE(std::string(e.what()).find("the loss is nan at epoch 1, batch 1 of 4"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 TEST(Trainer, LimitAndImageSizeChecks) {

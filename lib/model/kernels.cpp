@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "model/counter_rng.hpp"
+
 namespace vaednn::detail {
 
 void reparameterize_forward(const float* mu_logvar, const float* eps, float* z, std::size_t n,
@@ -81,14 +83,6 @@ LossSums elbo_loss(LossKind kind, const float* logits, const float* images, cons
 }
 
 namespace {
-
-// SplitMix64's finaliser: a strong 64-bit mix, enough to turn counters into independent bits.
-std::uint64_t mix64(std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
 
 // A uniform in (0, 1] from the top 53 bits: never 0, so log() is finite.
 double unit_open_zero(std::uint64_t bits) {

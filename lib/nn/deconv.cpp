@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nn/relu.hpp"
+
 namespace vaednn::detail {
 
 using dnnl::prop_kind;
@@ -29,19 +31,25 @@ Dims Deconv::dst_dims(memory::dim batch) const {
     return {batch, shape_.out_channels, shape_.out_side(), shape_.out_side()};
 }
 
+Dims Deconv::strides() const {
+    return {shape_.stride, shape_.stride};
+}
+Dims Deconv::padding_l() const {
+    return {shape_.padding, shape_.padding};
+}
+// PyTorch's output_padding adds rows and columns at the end: less padding on oneDNN's right.
+Dims Deconv::padding_r() const {
+    return {shape_.padding - shape_.output_padding, shape_.padding - shape_.output_padding};
+}
+
 deconv_fwd::desc Deconv::forward_desc(const memory::desc& src, const memory::desc& dst,
                                       const memory::desc& weights) const {
-    // PyTorch's output_padding adds rows and columns at the end: oneDNN's right padding.
-    const Dims strides = {shape_.stride, shape_.stride};
-    const Dims padding_l = {shape_.padding, shape_.padding};
-    const Dims padding_r = {shape_.padding - shape_.output_padding,
-                            shape_.padding - shape_.output_padding};
     return deconv_fwd::desc(prop_kind::forward_training, dnnl::algorithm::deconvolution_direct,
                             src,         // src {N, in, s, s}
                             weights,     // weights {out, in, k, k}
                             bias_desc_,  // bias {out}
                             dst,         // dst {N, out, s', s'}
-                            strides, padding_l, padding_r);
+                            strides(), padding_l(), padding_r());
 }
 
 void Deconv::declare(ParamArena& params, const dnnl::engine& engine, int reference_batch) {
@@ -104,29 +112,11 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
     const dnnl::engine& engine = builder.engine();
     memory diff_out = builder.to_layout(name_ + ".reorder_diff_dst", Phase::backward, diff_dst,
                                         tape.dst.get_desc());
-    if (relu_) {
-        // ReLU's gradient from its output, so the pre-activation is never stored.
-        const auto alg = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-        const dnnl::eltwise_forward::primitive_desc hint(
-            {prop_kind::forward_training, alg, tape.dst.get_desc(), 0.0f}, engine);
-        const dnnl::eltwise_backward::primitive_desc pd(
-            {alg, tape.dst.get_desc(), tape.dst.get_desc(), 0.0f}, GraphBuilder::attributes(),
-            engine, hint);
-        memory diff_pre = builder.make(pd.diff_src_desc());
-        builder.add(name_ + ".relu_backward", Phase::backward, pd,
-                    {{DNNL_ARG_DST, tape.dst},
-                     {DNNL_ARG_DIFF_DST, diff_out},
-                     {DNNL_ARG_DIFF_SRC, diff_pre}});
-        diff_out = diff_pre;
-    }
+    if (relu_) diff_out = relu_backward_from_output(builder, name_, tape.dst, diff_out);
 
     const auto batch = dim_of(tape.src, 0);
     const Dims weight_dims = {shape_.out_channels, shape_.in_channels, shape_.kernel,
                               shape_.kernel};
-    const Dims strides = {shape_.stride, shape_.stride};
-    const Dims padding_l = {shape_.padding, shape_.padding};
-    const Dims padding_r = {shape_.padding - shape_.output_padding,
-                            shape_.padding - shape_.output_padding};
     const auto alg = dnnl::algorithm::deconvolution_direct;
 
     // Backward primitives choose their own layouts (pinning them to the forward's can leave only
@@ -136,7 +126,7 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
                                  any_desc(weight_dims),           // diff_weights
                                  bias_desc_,                      // diff_bias
                                  any_desc(dst_dims(batch)),       // diff_dst
-                                 strides, padding_l, padding_r),
+                                 strides(), padding_l(), padding_r()),
         GraphBuilder::attributes(), engine, tape.pd);
     const memory src_for_weights = builder.to_layout(name_ + ".reorder_src_bwd", Phase::backward,
                                                      tape.src, weights_pd.src_desc());
@@ -160,7 +150,7 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
         deconv_bwd_data::desc(alg, any_desc(src_dims(batch)),  // diff_src
                               any_desc(weight_dims),           // weights
                               any_desc(dst_dims(batch)),       // diff_dst
-                              strides, padding_l, padding_r),
+                              strides(), padding_l(), padding_r()),
         GraphBuilder::attributes(), engine, tape.pd);
     const memory weights = builder.to_layout(name_ + ".reorder_weights_bwd_d", Phase::backward,
                                              weight_, data_pd.weights_desc());

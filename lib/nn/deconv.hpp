@@ -48,6 +48,9 @@ class Deconv {
     dnnl::deconvolution_forward::desc forward_desc(const memory::desc& src, const memory::desc& dst,
                                                    const memory::desc& weights) const;
     memory::desc activation_desc(const Dims& dims) const;
+    Dims strides() const;
+    Dims padding_l() const;
+    Dims padding_r() const;
     Dims src_dims(memory::dim batch) const;
     Dims dst_dims(memory::dim batch) const;
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nn/relu.hpp"
+
 namespace vaednn::detail {
 
 using dnnl::prop_kind;
@@ -80,21 +82,7 @@ void Dense::backward(GraphBuilder& builder, const Tape& tape, const memory& diff
                      const memory& diff_src) const {
     memory diff_out = builder.to_layout(name_ + ".reorder_diff_dst", Phase::backward, diff_dst,
                                         tape.dst.get_desc());
-    if (relu_) {
-        // ReLU's gradient from its output: dst > 0 exactly where the input was > 0.
-        const auto alg = dnnl::algorithm::eltwise_relu_use_dst_for_bwd;
-        const dnnl::eltwise_forward::primitive_desc hint(
-            {prop_kind::forward_training, alg, tape.dst.get_desc(), 0.0f}, builder.engine());
-        const dnnl::eltwise_backward::primitive_desc pd(
-            {alg, tape.dst.get_desc(), tape.dst.get_desc(), 0.0f}, GraphBuilder::attributes(),
-            builder.engine(), hint);
-        memory diff_pre = builder.make(pd.diff_src_desc());
-        builder.add(name_ + ".relu_backward", Phase::backward, pd,
-                    {{DNNL_ARG_DST, tape.dst},
-                     {DNNL_ARG_DIFF_DST, diff_out},
-                     {DNNL_ARG_DIFF_SRC, diff_pre}});
-        diff_out = diff_pre;
-    }
+    if (relu_) diff_out = relu_backward_from_output(builder, name_, tape.dst, diff_out);
 
     const ip_bwd_weights::desc weights_desc(tape.src.get_desc(),   // src
                                             weight_desc_,          // diff_weights

@@ -7,18 +7,14 @@
 #include <cmath>
 #include <numeric>
 
+#include "model/counter_rng.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/pipeline.hpp"
 
 namespace vaednn {
 namespace {
 
-std::uint64_t mix64(std::uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+using detail::mix64;
 
 // A uniform integer in [0, bound): draws below 2^64 mod bound are rejected, so the modulo has
 // no bias.
