@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -173,6 +175,12 @@ vaednn::TimingReport timing_report(const Run& run, int threads, const vaednn::Ru
     return r;
 }
 
+void poison_with_nan(vaednn::Vae& vae) {
+    std::vector<vaednn::Tensor> params = vae.parameters();
+    params.back().values[0] = std::numeric_limits<float>::quiet_NaN();
+    vae.set_parameters(params);
+}
+
 // Keeps metrics.csv consistent with the checkpoint a run resumes from: rows of epochs the
 // checkpoint had not finished (a crash between the two writes) are dropped.
 std::vector<vaednn::EpochMetrics> history_until(const fs::path& csv, int epochs_done) {
@@ -213,6 +221,12 @@ int run(const Options& o, const CLI::App& cli) {
         }
     }
 
+    // Fault injection for the tests (tests/faults.sh): after this many steps in this process,
+    // poison one parameter with NaN, as a diverging run would.
+    const char* nan_fault = std::getenv("VAEDNN_FAULT_NAN_AFTER_STEPS");
+    const long nan_after_steps = nan_fault != nullptr ? std::atol(nan_fault) : -1;
+    long steps_run = 0;
+
     vaednn::app::StopSignal stop;
     r.vae->set_profiling(true);
     const bool progress_bar = !o.quiet && isatty(STDOUT_FILENO) != 0;
@@ -229,15 +243,27 @@ int run(const Options& o, const CLI::App& cli) {
         const int epoch = r.trainer->epochs_done() + 1;
         const double stall_before = r.trainer->progress().stall_seconds;
         const std::size_t images_before = r.trainer->progress().images;
-        const auto metrics = r.trainer->run_epoch(
-            [&](std::size_t done, std::size_t total) {
-                if (!progress_bar) return;
-                const std::size_t width = 30, filled = done * width / total;
-                fmt::print("\rEpoch {} [{}{}] {}/{}", epoch, std::string(filled, '#'),
-                           std::string(width - filled, '.'), done, total);
-                std::fflush(stdout);
-            },
-            [&] { return stop.requested(); });
+        std::optional<vaednn::EpochMetrics> metrics;
+        try {
+            metrics = r.trainer->run_epoch(
+                [&](std::size_t done, std::size_t total) {
+                    if (++steps_run == nan_after_steps) poison_with_nan(*r.vae);
+                    if (!progress_bar) return;
+                    const std::size_t width = 30, filled = done * width / total;
+                    fmt::print("\rEpoch {} [{}{}] {}/{}", epoch, std::string(filled, '#'),
+                               std::string(width - filled, '.'), done, total);
+                    std::fflush(stdout);
+                },
+                [&] { return stop.requested(); });
+        } catch (const vaednn::NumericalError& e) {
+            // Nothing is saved after a non-finite loss: the checkpoint on disk is the last good one.
+            std::error_code exists_ec;
+            throw vaednn::NumericalError(fmt::format(
+                "{}; training stopped{}", e.what(),
+                fs::exists(checkpoint, exists_ec)
+                    ? fmt::format(", the last good checkpoint {} is unchanged", checkpoint.string())
+                    : std::string(", before any checkpoint was written")));
+        }
         if (progress_bar) fmt::print("\r{}\r", std::string(60, ' '));
 
         if (!metrics) {  // stopped by a signal mid-epoch

@@ -90,6 +90,18 @@ TEST(Vae, ParameterNamesAndCountMatchThePyTorchModel) {
     EXPECT_EQ(names, expected);
 }
 
+TEST(Vae, ParameterShapesAgreeWithTheModel) {
+    for (const VaeConfig& config : {VaeConfig{}, small_config()}) {
+        const auto shapes = parameter_shapes(config);
+        const auto params = Vae(config, 1).parameters();
+        ASSERT_EQ(shapes.size(), params.size());
+        for (std::size_t i = 0; i < shapes.size(); ++i) {
+            EXPECT_EQ(shapes[i].name, params[i].name);
+            EXPECT_EQ(shapes[i].shape, params[i].shape) << params[i].name;
+        }
+    }
+}
+
 TEST(Vae, SameSeedSameTrajectoryDifferentSeedDifferent) {
     auto run = [](std::uint64_t seed) {
         Vae vae(small_config(), seed);

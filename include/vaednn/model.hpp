@@ -36,6 +36,14 @@ struct NodeTiming {
     double mean_seconds = 0.0;
 };
 
+// The parameters a configuration has, by PyTorch name and shape, in the PyTorch twin's order.
+// Pure arithmetic: nothing is allocated but the list.
+struct ParameterShape {
+    std::string name;
+    std::vector<std::int64_t> shape;
+};
+std::vector<ParameterShape> parameter_shapes(const VaeConfig& config);
+
 class Vae {
   public:
     // A model with PyTorch's default initialisation, drawn from `seed`.

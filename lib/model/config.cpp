@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "vaednn/error.hpp"
+#include "vaednn/model.hpp"
 
 namespace vaednn {
 
@@ -40,6 +41,29 @@ void VaeConfig::validate() const {
     require(adam.epsilon > 0.0f, "Adam's epsilon must be positive");
     require(reference_batch > 0 && reference_batch <= 65536,
             fmt::format("batch size {} is not in 1..65536", reference_batch));
+}
+
+std::vector<ParameterShape> parameter_shapes(const VaeConfig& c) {
+    const std::int64_t h = c.hidden, z = c.latent, input = c.image_cols;
+    const std::int64_t c0 = c.decoder_channels[0], c1 = c.decoder_channels[1],
+                       c2 = c.decoder_channels[2];
+    const std::int64_t base = static_cast<std::int64_t>(c.image_rows / 4) * (c.image_cols / 4);
+    return {{"encoder.lstm.weight_ih_l0", {4 * h, input}},
+            {"encoder.lstm.weight_hh_l0", {4 * h, h}},
+            {"encoder.lstm.bias_ih_l0", {4 * h}},
+            {"encoder.lstm.bias_hh_l0", {4 * h}},
+            {"encoder.fc_mu.weight", {z, h}},
+            {"encoder.fc_logvar.weight", {z, h}},
+            {"encoder.fc_mu.bias", {z}},
+            {"encoder.fc_logvar.bias", {z}},
+            {"decoder.fc.weight", {c0 * base, z}},
+            {"decoder.fc.bias", {c0 * base}},
+            {"decoder.deconv1.weight", {c0, c1, 3, 3}},
+            {"decoder.deconv1.bias", {c1}},
+            {"decoder.deconv2.weight", {c1, c2, 3, 3}},
+            {"decoder.deconv2.bias", {c2}},
+            {"decoder.deconv3.weight", {c2, 1, 3, 3}},
+            {"decoder.deconv3.bias", {1}}};
 }
 
 }  // namespace vaednn

@@ -1,0 +1,77 @@
+// Every input kept in tests/fuzz_regressions/ (found by scripts/fuzz.sh, or written by hand to
+// the same end) goes through the parsers as the fuzzers feed them: each must give a result or the
+// parser's own error, and nothing else.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.hpp"
+#include "vaednn/error.hpp"
+#include "vaednn/idx.hpp"
+#include "vaednn/safetensors.hpp"
+
+namespace vaednn {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> inputs(const std::string& kind) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(fs::path(VAEDNN_TEST_FUZZ_DIR) / kind)) {
+        if (entry.is_regular_file() && entry.path().filename() != ".gitkeep") files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::string bytes_of(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    std::string bytes(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+    in.seekg(0);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return bytes;
+}
+
+class FuzzRegressions : public testing::TempDirTest {};
+
+TEST_F(FuzzRegressions, IdxInputsGiveAResultOrADataError) {
+    const auto files = inputs("idx");
+    ASSERT_FALSE(files.empty());
+    for (const fs::path& input : files) {
+        // As fuzz_idx reads them: the first byte picks the rank, the rest is the file.
+        const std::string bytes = bytes_of(input);
+        if (bytes.empty()) continue;
+        const std::size_t rank = 1 + static_cast<unsigned char>(bytes[0]) % 4;
+        for (const char* name : {"input.idx", "input.idx.gz"}) {
+            const fs::path file = dir() / name;
+            std::ofstream(file, std::ios::binary).write(bytes.data() + 1, static_cast<std::streamsize>(bytes.size() - 1));
+            try {
+                const IdxArray array = read_idx(file, rank, {std::size_t{64} << 20});
+                std::size_t product = 1;
+                for (std::size_t d : array.dims) product *= d;
+                EXPECT_EQ(product, array.bytes.size()) << input;
+            } catch (const DataError& e) {
+                EXPECT_FALSE(std::string(e.what()).empty()) << input;
+            }
+        }
+    }
+}
+
+TEST_F(FuzzRegressions, SafetensorsInputsGiveAResultOrACheckpointError) {
+    const auto files = inputs("safetensors");
+    ASSERT_FALSE(files.empty());
+    for (const fs::path& input : files) {
+        try {
+            const SafetensorsFile parsed = read_safetensors(input);
+            std::size_t bytes = 0;
+            for (const Tensor& t : parsed.tensors) bytes += t.values.size() * sizeof(float);
+            EXPECT_LE(bytes, fs::file_size(input)) << input;
+        } catch (const CheckpointError& e) {
+            EXPECT_FALSE(std::string(e.what()).empty()) << input;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace vaednn
