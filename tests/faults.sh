@@ -22,14 +22,20 @@ RANDOM=12345  # the kill times are random but the same every run of the test
 loaded=0
 interrupted_writes=0
 for i in $(seq 1 "$kills"); do
+  # Every fifth run kills itself halfway through writing a checkpoint (a fault hook), the
+  # others are killed from outside at a random moment.
+  fault=()
+  ((i % 5 == 0)) && fault=(env VAEDNN_FAULT_KILL_IN_CHECKPOINT_WRITE=1)
   if [[ -f $run/checkpoint.safetensors ]]; then
-    "$vae_train" --resume "$run/checkpoint.safetensors" --epochs 100000 --out "$run" >"$work/kill.log" 2>&1 &
+    "${fault[@]}" "$vae_train" --resume "$run/checkpoint.safetensors" --epochs 100000 --out "$run" >"$work/kill.log" 2>&1 &
   else
-    "$vae_train" "${small[@]}" --epochs 100000 --out "$run" >"$work/kill.log" 2>&1 &
+    "${fault[@]}" "$vae_train" "${small[@]}" --epochs 100000 --out "$run" >"$work/kill.log" 2>&1 &
   fi
   pid=$!
-  sleep "0.$((200 + RANDOM % 800))"
-  kill -KILL "$pid" 2>/dev/null
+  if ((${#fault[@]} == 0)); then
+    sleep "0.$((200 + RANDOM % 800))"
+    kill -KILL "$pid" 2>/dev/null
+  fi
   wait "$pid" 2>/dev/null
   # A temporary file left behind means the kill landed inside a checkpoint write.
   if [[ -f $run/checkpoint.safetensors.tmp ]]; then
@@ -46,6 +52,7 @@ for i in $(seq 1 "$kills"); do
   loaded=$((loaded + 1))
 done
 ((loaded >= kills / 2)) || fail "only $loaded of $kills kills left a checkpoint to test"
+((interrupted_writes >= kills / 5)) || fail "only $interrupted_writes kills landed inside a checkpoint write"
 echo "killed $kills times ($interrupted_writes inside a checkpoint write); the newest checkpoint" \
   "loaded and resumed after $loaded of them"
 

@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -233,8 +235,12 @@ void write_safetensors(const std::filesystem::path& file, const std::vector<Tens
         length >>= 8;
     }
     bool ok = write_all(length_bytes, 8) && write_all(text.data(), text.size());
-    for (const Tensor& t : tensors) {
-        ok = ok && write_all(t.values.data(), t.values.size() * sizeof(float));
+    // Fault injection for tests/faults.sh: die mid-file, as a power cut or SIGKILL would.
+    static const bool kill_mid_write =
+        std::getenv("VAEDNN_FAULT_KILL_IN_CHECKPOINT_WRITE") != nullptr;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        if (kill_mid_write && i == tensors.size() / 2) ::kill(::getpid(), SIGKILL);
+        ok = ok && write_all(tensors[i].values.data(), tensors[i].values.size() * sizeof(float));
     }
     ok = ok && ::fsync(fd) == 0;
     const int saved_errno = errno;
