@@ -20,7 +20,9 @@ foreach(required include/vaednn/dataset.hpp lib/cmake/vaednn/vaednnConfig.cmake
   endif()
 endforeach()
 
+# A sanitizer build's static library needs the sanitizer runtime in whatever links it.
 run_step(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build"
-         "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_BUILD_TYPE=${CONFIG}")
+         "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_BUILD_TYPE=${CONFIG}"
+         "-DCMAKE_CXX_FLAGS=${CONSUMER_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_FLAGS}")
 run_step(${CMAKE_COMMAND} --build "${WORK_DIR}/build" --config "${CONFIG}")
 run_step("${WORK_DIR}/build/consumer" "${WORK_DIR}")

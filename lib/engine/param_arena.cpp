@@ -16,7 +16,9 @@ void ParamArena::FreeDeleter::operator()(float* p) const noexcept {
 }
 
 ParamArena::Buffer ParamArena::allocate_buffer(std::size_t floats) {
-    const std::size_t bytes = std::max<std::size_t>(floats, kAlignFloats) * sizeof(float);
+    // aligned_alloc wants a size that is a multiple of the alignment.
+    const std::size_t padded = (std::max<std::size_t>(floats, 1) + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+    const std::size_t bytes = padded * sizeof(float);
     void* raw = std::aligned_alloc(kAlignFloats * sizeof(float), bytes);
     if (raw == nullptr) throw std::bad_alloc();
     std::memset(raw, 0, bytes);
@@ -28,8 +30,10 @@ ParamArena::Id ParamArena::declare(std::string name, std::vector<std::int64_t> s
                                    float init_bound, bool pad_after) {
     if (weight_data_) throw std::logic_error("ParamArena::declare after allocate");
     ParamSlot slot{std::move(name), std::move(shape), user_desc, arena_desc, floats_, init_bound};
-    const std::size_t size = arena_desc.get_size() / sizeof(float);
-    floats_ += pad_after ? (size + kAlignFloats - 1) / kAlignFloats * kAlignFloats : size;
+    // Padding rounds the running offset, so the next tensor starts on a cache line even after
+    // tensors declared back to back.
+    floats_ += arena_desc.get_size() / sizeof(float);
+    if (pad_after) floats_ = (floats_ + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
     slots_.push_back(std::move(slot));
     return slots_.size() - 1;
 }
