@@ -26,6 +26,7 @@ done
 cp tests/fuzz_regressions/idx/* "$work/idx/" 2>/dev/null || true
 
 # Safetensors seeds: a real checkpoint of a tiny model, and the regression inputs.
+[[ -x build/release/apps/vae_train ]] || scripts/build.sh release
 ./build/release/apps/vae_train --threads 1 --epochs 1 --limit 64 --hidden 4 --latent 2 --quiet \
   --batch-size 32 --out "$work/run" >/dev/null
 cp "$work/run/checkpoint.safetensors" "$work/safetensors/checkpoint"
