@@ -256,7 +256,8 @@ int run(const Options& o, const CLI::App& cli) {
                 },
                 [&] { return stop.requested(); });
         } catch (const vaednn::NumericalError& e) {
-            // Nothing is saved after a non-finite loss: the checkpoint on disk is the last good one.
+            // Nothing is saved after a non-finite loss: the checkpoint on disk is the last good
+            // one.
             std::error_code exists_ec;
             throw vaednn::NumericalError(fmt::format(
                 "{}; training stopped{}", e.what(),

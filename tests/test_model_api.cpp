@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "golden_fixture.hpp"
+#include "test_support.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/model.hpp"
 
@@ -11,12 +12,7 @@ namespace vaednn {
 namespace {
 
 VaeConfig small_config() {
-    VaeConfig c;
-    c.hidden = 16;
-    c.latent = 4;
-    c.decoder_channels = {4, 8, 4};
-    c.reference_batch = 8;
-    return c;
+    return testing::small_test_config();
 }
 
 std::vector<float> images(std::size_t n, unsigned salt = 0) {

@@ -6,7 +6,19 @@
 #include <random>
 #include <string>
 
+#include "vaednn/config.hpp"
+
 namespace vaednn::testing {
+
+// A model small enough for tests to build and train in milliseconds, with every layer kind.
+inline VaeConfig small_test_config() {
+    VaeConfig c;
+    c.hidden = 16;
+    c.latent = 4;
+    c.decoder_channels = {4, 8, 4};
+    c.reference_batch = 16;
+    return c;
+}
 
 // A fresh directory under the system's temporary folder, removed with the fixture.
 class TempDirTest : public ::testing::Test {

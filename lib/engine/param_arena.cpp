@@ -17,7 +17,8 @@ void ParamArena::FreeDeleter::operator()(float* p) const noexcept {
 
 ParamArena::Buffer ParamArena::allocate_buffer(std::size_t floats) {
     // aligned_alloc wants a size that is a multiple of the alignment.
-    const std::size_t padded = (std::max<std::size_t>(floats, 1) + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+    const std::size_t padded =
+        (std::max<std::size_t>(floats, 1) + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
     const std::size_t bytes = padded * sizeof(float);
     void* raw = std::aligned_alloc(kAlignFloats * sizeof(float), bytes);
     if (raw == nullptr) throw std::bad_alloc();
