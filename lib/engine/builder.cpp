@@ -56,6 +56,15 @@ void GraphBuilder::reorder(const std::string& name, Phase phase, const memory& f
     add(name, phase, pd, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
 
+memory GraphBuilder::output_for(const memory& target, const memory::desc& produced) const {
+    return target.get_desc() == produced ? target : make(produced);
+}
+
+void GraphBuilder::store(const std::string& name, Phase phase, const memory& written,
+                         const memory& target) {
+    if (written.get() != target.get()) reorder(name, phase, written, target);
+}
+
 void GraphBuilder::finish() {
     if (scratchpad_bytes_ == 0) return;
     constexpr std::size_t kAlignment = 64;

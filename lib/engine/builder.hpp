@@ -57,6 +57,13 @@ class GraphBuilder {
     // Appends a reorder node from `from` to `to` (both existing tensors).
     void reorder(const std::string& name, Phase phase, const memory& from, const memory& to);
 
+    // Where a primitive that produces `produced` should write a result meant for `target` (a
+    // gradient in the parameter arena): `target` itself when the layouts agree, else a new tensor
+    // that store() then reorders into `target`.
+    memory output_for(const memory& target, const memory::desc& produced) const;
+    // Appends the reorder from `written` (an output_for() result) into `target`, when they differ.
+    void store(const std::string& name, Phase phase, const memory& written, const memory& target);
+
     // Allocates the shared scratchpad (the largest any node asked for) and hands it to the graph.
     void finish();
 

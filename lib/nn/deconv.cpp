@@ -132,18 +132,13 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
                                                      tape.src, weights_pd.src_desc());
     const memory diff_out_for_weights = builder.to_layout(
         name_ + ".reorder_diff_dst_bwd_w", Phase::backward, diff_out, weights_pd.diff_dst_desc());
-    const bool direct = weights_pd.diff_weights_desc() == weight_desc_;
-    const memory diff_weights =
-        direct ? weight_grad_ : builder.make(weights_pd.diff_weights_desc());
+    const memory diff_weights = builder.output_for(weight_grad_, weights_pd.diff_weights_desc());
     builder.add(name_ + ".backward_weights", Phase::backward, weights_pd,
                 {{DNNL_ARG_SRC, src_for_weights},
                  {DNNL_ARG_DIFF_DST, diff_out_for_weights},
                  {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
                  {DNNL_ARG_DIFF_BIAS, bias_grad_}});
-    if (!direct) {
-        builder.reorder(name_ + ".reorder_diff_weights", Phase::backward, diff_weights,
-                        weight_grad_);
-    }
+    builder.store(name_ + ".reorder_diff_weights", Phase::backward, diff_weights, weight_grad_);
 
     if (!want_diff_src) return {};
     const deconv_bwd_data::primitive_desc data_pd(

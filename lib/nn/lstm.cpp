@@ -146,12 +146,10 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
 
     // oneDNN 2.6's LSTM backward adds into its weight gradients, so they start from zero. Where
     // its gradient layout equals the arena's it writes there directly.
-    const bool direct_layer = pd.diff_weights_layer_desc() == weights_layer_desc_;
-    const bool direct_iter = pd.diff_weights_iter_desc() == weights_iter_desc_;
     const memory diff_weights_layer =
-        direct_layer ? weights_layer_grad_ : builder.make(pd.diff_weights_layer_desc());
+        builder.output_for(weights_layer_grad_, pd.diff_weights_layer_desc());
     const memory diff_weights_iter =
-        direct_iter ? weights_iter_grad_ : builder.make(pd.diff_weights_iter_desc());
+        builder.output_for(weights_iter_grad_, pd.diff_weights_iter_desc());
     const memory diff_bias = bias_ih_grad_;  // copied to bias_hh's gradient below
     const memory diff_src_layer = builder.make(pd.diff_src_layer_desc());
     const memory diff_src_iter = builder.make(pd.diff_src_iter_desc());
@@ -178,14 +176,10 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
                  {DNNL_ARG_DIFF_WEIGHTS_LAYER, diff_weights_layer},
                  {DNNL_ARG_DIFF_WEIGHTS_ITER, diff_weights_iter},
                  {DNNL_ARG_DIFF_BIAS, diff_bias}});
-    if (!direct_layer) {
-        builder.reorder(name_ + ".reorder_diff_weights_layer", Phase::backward, diff_weights_layer,
-                        weights_layer_grad_);
-    }
-    if (!direct_iter) {
-        builder.reorder(name_ + ".reorder_diff_weights_iter", Phase::backward, diff_weights_iter,
-                        weights_iter_grad_);
-    }
+    builder.store(name_ + ".reorder_diff_weights_layer", Phase::backward, diff_weights_layer,
+                  weights_layer_grad_);
+    builder.store(name_ + ".reorder_diff_weights_iter", Phase::backward, diff_weights_iter,
+                  weights_iter_grad_);
     // Both PyTorch biases enter the gates the same way, so their gradients are equal.
     builder.graph().add_kernel(
         name_ + ".bias_grad", Phase::backward, [from = bias_ih_grad_, to = bias_hh_grad_] {
