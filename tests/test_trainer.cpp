@@ -46,6 +46,15 @@ ImageSet tiny_set(std::size_t count) {
     return set;
 }
 
+// The smallest model with every layer kind, for tests that need training to run, not to learn.
+VaeConfig tiny_config() {
+    VaeConfig config;
+    config.hidden = 8;
+    config.latent = 2;
+    config.decoder_channels = {2, 2, 2};
+    return config;
+}
+
 TEST(GatherBatch, ScalesTheChosenImages) {
     const ImageSet set = tiny_set(5);
     std::vector<float> out(2 * 784);
@@ -87,11 +96,7 @@ TEST(Trainer, AShortRunLowersTheTestLoss) {
 
 TEST(Trainer, ANonFiniteLossStopsTrainingWithAClearError) {
     Dataset data{"blobs", ".", tiny_set(64), tiny_set(16)};
-    VaeConfig config;
-    config.hidden = 8;
-    config.latent = 2;
-    config.decoder_channels = {2, 2, 2};
-    Vae vae(config, 1);
+    Vae vae(tiny_config(), 1);
     std::vector<Tensor> params = vae.parameters();
     for (Tensor& t : params) {
         if (t.name == "decoder.deconv3.bias") t.values[0] = std::numeric_limits<float>::quiet_NaN();
@@ -110,11 +115,7 @@ TEST(Trainer, ANonFiniteLossStopsTrainingWithAClearError) {
 
 TEST(Trainer, LimitAndImageSizeChecks) {
     Dataset data{"blobs", ".", tiny_set(50), tiny_set(10)};
-    VaeConfig config;
-    config.hidden = 8;
-    config.latent = 2;
-    config.decoder_channels = {2, 2, 2};
-    Vae vae(config, 1);
+    Vae vae(tiny_config(), 1);
     EXPECT_EQ(Trainer(vae, data, {16, 1, 20}).train_count(), 20u);
     EXPECT_EQ(Trainer(vae, data, {16, 1, 500}).train_count(), 50u);
     EXPECT_THROW(Trainer(vae, data, {0, 1, 0}), ConfigError);
