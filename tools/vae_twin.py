@@ -6,6 +6,7 @@ comparison. Run with Debian's interpreter (/usr/bin/python3) and python3-torch.
 
   vae_twin.py fixtures [--out tests/fixtures]     golden fixtures for the C++ tests
   vae_twin.py train --data data/mnist --epochs 5  train on IDX data, print the epoch lines
+  vae_twin.py bench --threads 2 --batch-size 128   median training-step time (seconds, images/s)
   vae_twin.py eval-checkpoint --checkpoint out/checkpoint.safetensors --out eval.safetensors
       load a vae_train checkpoint (strict load_state_dict) and write the loss of a fixed batch
 """
@@ -19,10 +20,12 @@ import time
 
 # A fair baseline needs OpenBLAS built on OpenMP: Debian's default pthread OpenBLAS starts its own
 # threads beside PyTorch's OpenMP team, oversubscribes the cores and runs this model 3-4x slower
-# (214 vs 985 images/s at 2 threads, measured); the reference BLAS is ~20x slower. The twin
+# (252 vs 1,038 images/s at 2 threads; docs/PERFORMANCE.md); the reference BLAS is ~20x slower. The twin
 # re-executes itself with that library first on the search path, leaving the system as it is.
+# VAEDNN_TWIN_BLAS=system keeps whatever BLAS the system links (to measure the difference).
 OPENMP_OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-if os.path.isdir(OPENMP_OPENBLAS) and os.environ.get("VAEDNN_TWIN_BLAS") != OPENMP_OPENBLAS:
+if (os.path.isdir(OPENMP_OPENBLAS)
+        and os.environ.get("VAEDNN_TWIN_BLAS") not in (OPENMP_OPENBLAS, "system")):
     os.environ["VAEDNN_TWIN_BLAS"] = OPENMP_OPENBLAS
     os.environ["LD_LIBRARY_PATH"] = OPENMP_OPENBLAS + ":" + os.environ.get("LD_LIBRARY_PATH", "")
     os.execv(sys.executable, [sys.executable] + sys.argv)
@@ -238,6 +241,37 @@ def command_eval_checkpoint(args):
     print(f"{args.checkpoint}: PyTorch loss {loss.item():.6f} on {args.count} test images")
 
 
+# ----------------------------------------------------------------------------- benchmark
+
+def command_bench(args):
+    """Median wall time of a whole training step (forward, loss, backward, Adam) of the default
+    model on a fixed batch, the same work bench_vae's train_step times."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    model = Vae(Config())
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(args.batch_size, 28, 28)
+    eps = torch.randn(args.batch_size, 20)
+
+    def step():
+        optimizer.zero_grad()
+        model.loss_terms(x, eps)[0].backward()
+        optimizer.step()
+
+    for _ in range(3):  # warm-up
+        step()
+    times = []
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    median = sorted(times)[len(times) // 2]
+    blas = os.environ.get("VAEDNN_TWIN_BLAS", "system")
+    print(f"pytorch {torch.__version__} train_step/batch:{args.batch_size} threads {args.threads} "
+          f"BLAS {blas}: median {median * 1e3:.1f} ms, {args.batch_size / median:.0f} images/s "
+          f"over {args.steps} steps")
+
+
 # ----------------------------------------------------------------------------- training
 
 def command_train(args):
@@ -303,6 +337,12 @@ def main():
     train.add_argument("--threads", type=int, default=2)
     train.add_argument("--limit", type=int, default=0)
     train.set_defaults(run=command_train)
+
+    bench = sub.add_parser("bench", help="time the training step")
+    bench.add_argument("--threads", type=int, default=2)
+    bench.add_argument("--batch-size", type=int, default=128)
+    bench.add_argument("--steps", type=int, default=20)
+    bench.set_defaults(run=command_bench)
 
     evaluate = sub.add_parser("eval-checkpoint", help="evaluate a vae_train checkpoint")
     evaluate.add_argument("--checkpoint", required=True)
