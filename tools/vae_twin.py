@@ -19,7 +19,7 @@ import sys
 import time
 
 # A fair baseline needs OpenBLAS built on OpenMP: Debian's default pthread OpenBLAS starts its own
-# threads beside PyTorch's OpenMP team, oversubscribes the cores and runs this model 3-4x slower
+# threads beside PyTorch's OpenMP team, oversubscribes the cores and runs this model about 4x slower
 # (252 vs 1,038 images/s at 2 threads; docs/PERFORMANCE.md); the reference BLAS is ~20x slower. The twin
 # re-executes itself with that library first on the search path, leaving the system as it is.
 # VAEDNN_TWIN_BLAS=system keeps whatever BLAS the system links (to measure the difference).
