@@ -1,30 +1,69 @@
 // bench_vae: Google Benchmark suite for libvaednn. Every benchmark reports images/s
-// (items_per_second) and GFLOP/s; primitives are built before the timed loop.
+// (items_per_second) and GFLOP/s, takes the batch size as its argument (/batch:128), runs on
+// real time, and builds its primitives before the timed loop.
 //
-//   bench_vae [--threads=N] [--benchmark_filter=train_step] [Google Benchmark flags]
+//   bench_vae [--threads=N] [--benchmark_filter=lstm] [Google Benchmark flags]
+//
+// - train_step, inference: the whole training step (forward, loss, backward, Adam) and the
+//   forward pass with the loss.
+// - <layer>_<direction> (lstm_forward, deconv2_backward_weights, dense_fc_forward, loss, adam,
+//   ...): the nodes of the training step's own graph that compute that layer and direction,
+//   replayed alone with the step's layouts. Their sum is the step's "primitives alone" time;
+//   what the step takes beyond it is glue: layout reorders, noise, the sub-pixel weight gather
+//   and interleave, loss and Adam (tools/side_by_side.py computes both).
+// - deconv_forward_algorithms/<layer>:<algorithm>: each forward algorithm of each deconvolution
+//   as a layer alone, the measurement behind choose_deconv_forward().
+// - pipeline: the oneTBB batch pipeline alone (gather, scale, hand over), no training.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
 #include <string>
 #include <vector>
 
+#include "engine/builder.hpp"
+#include "engine/graph.hpp"
+#include "engine/param_arena.hpp"
+#include "model/vae_access.hpp"
+#include "nn/deconv.hpp"
 #include "vaednn/model.hpp"
+#include "vaednn/pipeline.hpp"
 #include "vaednn/runtime.hpp"
+#include "vaednn/trainer.hpp"
 
 namespace {
 
-// Floating-point work per image of the default model (multiply-adds count two), derived from
-// the layer shapes: LSTM 4H(I+H)·T·2, heads, decoder dense, three deconvolutions.
-double forward_flop_per_image(const vaednn::VaeConfig& c) {
-    const double T = c.image_rows, I = c.image_cols, H = c.hidden, Z = c.latent;
-    const double c0 = c.decoder_channels[0], c1 = c.decoder_channels[1], c2 = c.decoder_channels[2];
-    const double s0 = c.image_rows / 4.0, s1 = 2 * s0, s2 = 4 * s0;
-    const double lstm = 2.0 * T * 4.0 * H * (I + H);
-    const double heads = 2.0 * H * 2.0 * Z;
-    const double fc = 2.0 * Z * c0 * s0 * s0;
-    const double deconvs = 2.0 * 9.0 * (c0 * c1 * s0 * s0 + c1 * c2 * s1 * s1 + c2 * 1.0 * s2 * s2);
-    return lstm + heads + fc + deconvs;
+using vaednn::VaeConfig;
+
+// Floating-point work per image, from the layer shapes (a multiply-add counts two).
+struct Flop {
+    const VaeConfig& c;
+    double T() const { return c.image_rows; }
+    double side0() const { return c.image_rows / 4.0; }
+    double lstm() const { return 2.0 * T() * 4.0 * c.hidden * (c.image_cols + c.hidden); }
+    double heads() const { return 2.0 * c.hidden * 2.0 * c.latent; }
+    double fc() const { return 2.0 * c.latent * c.decoder_channels[0] * side0() * side0(); }
+    // Each input pixel meets k*k taps of every output channel.
+    double deconv(int layer) const {
+        const double in_side = side0() * (layer == 1 ? 1 : layer == 2 ? 2 : 4);
+        const double in = c.decoder_channels[static_cast<std::size_t>(layer - 1)];
+        const double out = layer == 3 ? 1.0 : c.decoder_channels[static_cast<std::size_t>(layer)];
+        return 2.0 * 9.0 * in * out * in_side * in_side;
+    }
+    double forward() const { return lstm() + heads() + fc() + deconv(1) + deconv(2) + deconv(3); }
+    // Backward computes a data and a weight gradient per layer, each as much work as the forward.
+    double training() const { return 3.0 * forward(); }
+    // Element-wise kernels, counting each arithmetic operation (exp and log as one): the loss
+    // ~10 per pixel, Adam ~12 per parameter.
+    double loss() const { return 10.0 * c.image_rows * c.image_cols; }
+};
+
+VaeConfig config_for(std::size_t batch) {
+    VaeConfig config;
+    config.reference_batch = static_cast<int>(batch);
+    return config;
 }
 
 std::vector<float> synthetic_batch(std::size_t n) {
@@ -42,37 +81,237 @@ void set_counters(benchmark::State& state, std::size_t batch, double flop_per_im
         benchmark::Counter(images * flop_per_image * 1e-9, benchmark::Counter::kIsRate);
 }
 
-// One whole training step: forward, loss, backward, Adam.
-void train_step(benchmark::State& state) {
-    const auto batch = static_cast<std::size_t>(state.range(0));
-    vaednn::VaeConfig config;
-    config.reference_batch = static_cast<int>(batch);
-    vaednn::Vae vae(config, 1);
-    const auto images = synthetic_batch(batch);
-    vae.train_step(images);  // builds the graph; the first step is warm-up
-    for (auto _ : state) benchmark::DoNotOptimize(vae.train_step(images));
-    // Backward costs about twice the forward.
-    set_counters(state, batch, 3.0 * forward_flop_per_image(config));
-}
-
-// The forward pass and the loss, as evaluation runs them.
-void inference(benchmark::State& state) {
-    const auto batch = static_cast<std::size_t>(state.range(0));
-    vaednn::VaeConfig config;
-    config.reference_batch = static_cast<int>(batch);
-    vaednn::Vae vae(config, 1);
-    const auto images = synthetic_batch(batch);
-    vae.evaluate(images);
-    for (auto _ : state) benchmark::DoNotOptimize(vae.evaluate(images));
-    set_counters(state, batch, forward_flop_per_image(config));
-}
-
 void batch_sizes(benchmark::internal::Benchmark* b) {
     b->ArgName("batch")->Arg(64)->Arg(128)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
+// ----------------------------------------------------------------------------- whole step
+
+void train_step(benchmark::State& state) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    const VaeConfig config = config_for(batch);
+    vaednn::Vae vae(config, 1);
+    const auto images = synthetic_batch(batch);
+    vae.train_step(images);  // builds the graph; the first step is warm-up
+    for (auto _ : state) benchmark::DoNotOptimize(vae.train_step(images));
+    set_counters(state, batch, Flop{config}.training());
+}
 BENCHMARK(train_step)->Apply(batch_sizes);
+
+// The forward pass and the loss, as evaluation runs them.
+void inference(benchmark::State& state) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    const VaeConfig config = config_for(batch);
+    vaednn::Vae vae(config, 1);
+    const auto images = synthetic_batch(batch);
+    vae.evaluate(images);
+    for (auto _ : state) benchmark::DoNotOptimize(vae.evaluate(images));
+    set_counters(state, batch, Flop{config}.forward());
+}
 BENCHMARK(inference)->Apply(batch_sizes);
+
+// ----------------------------------------------------------------------------- per layer
+
+struct LayerBenchmark {
+    const char* name;
+    // Graph nodes: a name matches a pattern equal to it, or the pattern plus "_" and a residue
+    // ("deconv2.forward" matches the sub-pixel "deconv2.forward_01").
+    std::vector<std::string> nodes;
+    double (*flop)(const VaeConfig&);
+};
+
+bool node_matches(const std::string& node, const std::string& pattern) {
+    if (node == pattern) return true;
+    if (node.size() <= pattern.size() + 1 || node.compare(0, pattern.size(), pattern) != 0 ||
+        node[pattern.size()] != '_') {
+        return false;
+    }
+    return node.find_first_not_of("0123456789", pattern.size() + 1) == std::string::npos;
+}
+
+// The ReLU's backward belongs to backward_data: both backward primitives read its output, and
+// the data gradient is the direction it serves.
+const std::vector<LayerBenchmark>& layer_benchmarks() {
+    static const std::vector<LayerBenchmark> list = {
+        {"lstm_forward", {"lstm.forward"}, [](const VaeConfig& c) { return Flop{c}.lstm(); }},
+        {"lstm_backward",
+         {"lstm.backward"},
+         [](const VaeConfig& c) { return 2.0 * Flop{c}.lstm(); }},
+        {"dense_heads_forward",
+         {"heads.forward"},
+         [](const VaeConfig& c) { return Flop{c}.heads(); }},
+        {"dense_heads_backward_data",
+         {"heads.backward_data"},
+         [](const VaeConfig& c) { return Flop{c}.heads(); }},
+        {"dense_heads_backward_weights",
+         {"heads.backward_weights"},
+         [](const VaeConfig& c) { return Flop{c}.heads(); }},
+        {"dense_fc_forward",
+         {"decoder_fc.forward"},
+         [](const VaeConfig& c) { return Flop{c}.fc(); }},
+        {"dense_fc_backward_data",
+         {"decoder_fc.relu_backward", "decoder_fc.backward_data"},
+         [](const VaeConfig& c) { return Flop{c}.fc(); }},
+        {"dense_fc_backward_weights",
+         {"decoder_fc.backward_weights"},
+         [](const VaeConfig& c) { return Flop{c}.fc(); }},
+        {"deconv1_forward",
+         {"deconv1.forward", "deconv1.relu"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(1); }},
+        {"deconv1_backward_data",
+         {"deconv1.relu_backward", "deconv1.backward_data"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(1); }},
+        {"deconv1_backward_weights",
+         {"deconv1.backward_weights"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(1); }},
+        {"deconv2_forward",
+         {"deconv2.forward", "deconv2.relu"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(2); }},
+        {"deconv2_backward_data",
+         {"deconv2.relu_backward", "deconv2.backward_data"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(2); }},
+        {"deconv2_backward_weights",
+         {"deconv2.backward_weights"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(2); }},
+        {"deconv3_forward",
+         {"deconv3.forward"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(3); }},
+        {"deconv3_backward_data",
+         {"deconv3.backward_data"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(3); }},
+        {"deconv3_backward_weights",
+         {"deconv3.backward_weights"},
+         [](const VaeConfig& c) { return Flop{c}.deconv(3); }},
+        {"loss", {"loss.elbo"}, [](const VaeConfig& c) { return Flop{c}.loss(); }},
+        {"adam", {"adam"}, nullptr},  // per parameter, not per image: set below
+    };
+    return list;
+}
+
+void layer(benchmark::State& state, const LayerBenchmark& spec) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    const VaeConfig config = config_for(batch);
+    vaednn::Vae vae(config, 1);
+    const auto images = synthetic_batch(batch);
+    vae.train_step(images);  // builds the graph and fills every tensor the nodes read
+    const vaednn::detail::Graph& graph = vaednn::detail::VaeAccess::step_graph(vae, batch);
+    dnnl::stream& stream = vaednn::detail::VaeAccess::stream(vae);
+
+    std::vector<std::size_t> nodes;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        for (const std::string& pattern : spec.nodes) {
+            if (node_matches(graph.nodes()[i].name, pattern)) nodes.push_back(i);
+        }
+    }
+    if (nodes.empty()) {
+        state.SkipWithError("the training graph has no node of this layer");
+        return;
+    }
+    std::string implementation;
+    for (std::size_t i : nodes) {
+        if (!implementation.empty()) implementation += ",";
+        implementation += graph.nodes()[i].implementation;
+    }
+    state.SetLabel(implementation);
+    for (auto _ : state) {
+        for (std::size_t i : nodes) graph.run(stream, i, i + 1);
+    }
+    const double flop = spec.flop != nullptr ? spec.flop(config)
+                                             : 12.0 * static_cast<double>(vae.parameter_count()) /
+                                                   static_cast<double>(batch);
+    set_counters(state, batch, flop);
+}
+
+// ----------------------------------------------------------------------------- deconvolution
+// forward algorithms, each layer alone: src in its layer's input layout, the input reorder not
+// timed, everything else the algorithm does (gather, convolutions, interleave, ReLU) timed.
+
+void deconv_algorithm(benchmark::State& state, int layer_index,
+                      vaednn::detail::DeconvForward algorithm) {
+    using namespace vaednn::detail;
+    const auto batch = static_cast<memory::dim>(state.range(0));
+    const VaeConfig config = config_for(static_cast<std::size_t>(batch));
+    const int side0 = config.image_rows / 4;
+    const auto& ch = config.decoder_channels;
+    const DeconvShape shapes[] = {{ch[0], ch[1], 3, 2, 1, 1, side0},
+                                  {ch[1], ch[2], 3, 2, 1, 1, 2 * side0},
+                                  {ch[2], 1, 3, 1, 1, 0, 4 * side0}};
+    const DeconvShape shape = shapes[layer_index - 1];
+    if (algorithm == DeconvForward::subpixel && !Deconv::subpixel_possible(shape)) {
+        state.SkipWithError("sub-pixel does not fit this shape");
+        return;
+    }
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    dnnl::stream stream(engine);
+    ParamArena params;
+    Deconv deconv("deconv", "deconv", shape, layer_index != 3, algorithm);
+    deconv.declare(params, engine, static_cast<int>(batch));
+    params.allocate(engine);
+    deconv.bind(params);
+    std::vector<float> weights = synthetic_batch((params.floats() + 783) / 784);
+    std::copy_n(weights.begin(), params.floats(), params.weights().begin());
+
+    Graph graph;
+    GraphBuilder builder(engine, graph);
+    // Every layer's input comes in blocked nChw16c (deconv1's from the dense output's reorder),
+    // so every candidate starts from there.
+    const memory src = builder.make(
+        plain_desc({batch, shape.in_channels, shape.in_side, shape.in_side}, Tag::nChw16c));
+    std::fill_n(static_cast<float*>(src.get_data_handle()), src.get_desc().get_size() / 4, 0.5f);
+    deconv.forward(builder, src);
+    builder.finish();
+    std::size_t first = 0;
+    while (first < graph.size() && graph.nodes()[first].name == "deconv.reorder_src") ++first;
+    graph.run(stream);
+    for (auto _ : state) graph.run(stream, first, graph.size());
+    state.SetLabel(graph.nodes()[graph.size() - 1].implementation);
+    set_counters(state, static_cast<std::size_t>(batch), Flop{config}.deconv(layer_index));
+}
+
+// ----------------------------------------------------------------------------- pipeline
+
+void pipeline(benchmark::State& state) {
+    const auto batch = static_cast<std::size_t>(state.range(0));
+    vaednn::ImageSet set;
+    set.count = 8192;
+    set.rows = set.cols = 28;
+    set.pixels.resize(set.count * 784);
+    for (std::size_t i = 0; i < set.pixels.size(); ++i) {
+        set.pixels[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);
+    }
+    set.labels.assign(set.count, 0);
+    std::size_t images = 0;
+    int epoch = 0;
+    for (auto _ : state) {
+        vaednn::BatchPipeline batches(
+            vaednn::epoch_order(set.count, 1, ++epoch), batch, 784,
+            [&set](std::span<const std::uint32_t> indices, std::span<float> out) {
+                vaednn::gather_batch(set, indices, out);
+            });
+        while (auto b = batches.next()) images += b->indices.size();
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(images));
+    state.counters["GFLOP/s"] = benchmark::Counter(0.0, benchmark::Counter::kIsRate);
+    state.counters["images_per_epoch"] = static_cast<double>(set.count);
+}
+BENCHMARK(pipeline)->Apply(batch_sizes);
+
+void register_layer_benchmarks() {
+    for (const LayerBenchmark& spec : layer_benchmarks()) {
+        benchmark::RegisterBenchmark(spec.name, layer, spec)->Apply(batch_sizes);
+    }
+    using vaednn::detail::DeconvForward;
+    for (int layer_index : {1, 2, 3}) {
+        for (DeconvForward algorithm :
+             {DeconvForward::direct_any, DeconvForward::direct_plain, DeconvForward::subpixel}) {
+            const std::string name = "deconv_forward_algorithms/deconv" +
+                                     std::to_string(layer_index) + ":" +
+                                     vaednn::detail::deconv_forward_name(algorithm);
+            benchmark::RegisterBenchmark(name.c_str(), deconv_algorithm, layer_index, algorithm)
+                ->Apply(batch_sizes);
+        }
+    }
+}
 
 // Takes --threads=N (or --threads N) out of argv before Google Benchmark sees it.
 int take_threads_flag(int& argc, char** argv) {
@@ -108,6 +347,7 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("onednn_isa", info.cpu_isa);
     benchmark::AddCustomContext("threads", std::to_string(threads));
     benchmark::AddCustomContext("cpu_model", info.cpu_model);
+    register_layer_benchmarks();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     benchmark::RunSpecifiedBenchmarks();

@@ -90,4 +90,29 @@ inline void expect_tensors_near(const std::vector<Tensor>& actual,
     }
 }
 
+// Checks every tensor of `expected` against the same-named tensor of `actual`, element by
+// element, to an absolute tolerance.
+inline void expect_tensors_within(const std::vector<Tensor>& actual,
+                                  const std::vector<Tensor>& expected, double absolute,
+                                  const std::string& what) {
+    ASSERT_FALSE(expected.empty()) << what << ": the fixture holds no tensors";
+    for (const Tensor& e : expected) {
+        const auto it = std::find_if(actual.begin(), actual.end(),
+                                     [&](const Tensor& a) { return a.name == e.name; });
+        ASSERT_NE(it, actual.end()) << what << ": no tensor " << e.name;
+        ASSERT_EQ(it->shape, e.shape) << what << ": " << e.name;
+        double worst = 0.0;
+        std::size_t worst_index = 0;
+        for (std::size_t i = 0; i < e.values.size(); ++i) {
+            const double diff = std::fabs(static_cast<double>(it->values[i]) - e.values[i]);
+            if (diff > worst) {
+                worst = diff;
+                worst_index = i;
+            }
+        }
+        EXPECT_LE(worst, absolute) << what << ": " << e.name << "[" << worst_index << "] ours "
+                                   << it->values[worst_index] << " torch " << e.values[worst_index];
+    }
+}
+
 }  // namespace vaednn::testing

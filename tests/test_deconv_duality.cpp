@@ -16,7 +16,7 @@ namespace {
 
 struct DeconvCase {
     DeconvShape shape;
-    bool plain;
+    DeconvForward algorithm;
 };
 
 std::vector<float> random_values(std::size_t n, unsigned seed) {
@@ -67,7 +67,7 @@ TEST_P(DeconvDuality, ForwardEqualsConvolutionBackwardDataAndTheDefinition) {
     dnnl::stream stream(engine);
 
     ParamArena arena;
-    Deconv layer("deconv", "test", s, /*relu=*/false, GetParam().plain);
+    Deconv layer("deconv", "test", s, /*relu=*/false, GetParam().algorithm);
     layer.declare(arena, engine, batch);
     arena.allocate(engine);
     layer.bind(arena);
@@ -140,12 +140,49 @@ TEST_P(DeconvDuality, ForwardEqualsConvolutionBackwardDataAndTheDefinition) {
     EXPECT_LT(max_loop / max_ref, 1e-6) << "deconvolution vs the ConvTranspose2d definition";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, DeconvDuality,
-    ::testing::Values(DeconvCase{{32, 64, 3, 2, 1, 1, 7}, false},   // the default deconv1
-                      DeconvCase{{64, 32, 3, 2, 1, 1, 14}, false},  // the default deconv2
-                      DeconvCase{{32, 1, 3, 1, 1, 0, 28}, true},    // the default deconv3, plain
-                      DeconvCase{{5, 3, 3, 2, 1, 1, 4}, false}));   // odd channel counts
+constexpr DeconvShape kDeconv1{32, 64, 3, 2, 1, 1, 7};
+constexpr DeconvShape kDeconv2{64, 32, 3, 2, 1, 1, 14};
+constexpr DeconvShape kDeconv3{32, 1, 3, 1, 1, 0, 28};
+constexpr DeconvShape kOddChannels{5, 3, 3, 2, 1, 1, 4};
+// Sub-pixel residues with two taps each and left padding (kernel 4), and stride 3 with residues
+// of different tap counts and paddings.
+constexpr DeconvShape kKernel4{6, 16, 4, 2, 1, 0, 5};
+constexpr DeconvShape kStride3{4, 8, 5, 3, 1, 0, 4};
+
+INSTANTIATE_TEST_SUITE_P(Shapes, DeconvDuality,
+                         ::testing::Values(DeconvCase{kDeconv1, DeconvForward::direct_any},
+                                           DeconvCase{kDeconv1, DeconvForward::subpixel},
+                                           DeconvCase{kDeconv2, DeconvForward::direct_any},
+                                           DeconvCase{kDeconv2, DeconvForward::subpixel},
+                                           DeconvCase{kDeconv3, DeconvForward::direct_plain},
+                                           DeconvCase{kDeconv3, DeconvForward::subpixel},
+                                           DeconvCase{kOddChannels, DeconvForward::direct_any},
+                                           DeconvCase{kOddChannels, DeconvForward::subpixel},
+                                           DeconvCase{kKernel4, DeconvForward::subpixel},
+                                           DeconvCase{kStride3, DeconvForward::subpixel}),
+                         [](const auto& test) {
+                             const DeconvShape& s = test.param.shape;
+                             return std::to_string(s.in_channels) + "to" +
+                                    std::to_string(s.out_channels) + "_k" +
+                                    std::to_string(s.kernel) + "s" + std::to_string(s.stride) +
+                                    "_" + deconv_forward_name(test.param.algorithm);
+                         });
+
+TEST(DeconvSubpixel, RefusesShapesItCannotExpress) {
+    // Output side 2 * 4 + 1 = 9 is not a multiple of the stride.
+    EXPECT_FALSE(Deconv::subpixel_possible({4, 4, 3, 2, 1, 0, 5}));
+    // Stride 4 above kernel 3: one residue has no tap.
+    EXPECT_FALSE(Deconv::subpixel_possible({4, 4, 3, 4, 0, 1, 3}));
+    EXPECT_TRUE(Deconv::subpixel_possible(kDeconv2));
+    EXPECT_THROW(Deconv("d", "d", {4, 4, 3, 2, 1, 0, 5}, false, DeconvForward::subpixel),
+                 std::invalid_argument);
+}
+
+TEST(DeconvSubpixel, IsTheDefaultForStridedLayersAndPlainForOneChannel) {
+    EXPECT_EQ(choose_deconv_forward(kDeconv1), DeconvForward::subpixel);
+    EXPECT_EQ(choose_deconv_forward(kDeconv2), DeconvForward::subpixel);
+    EXPECT_EQ(choose_deconv_forward(kDeconv3), DeconvForward::direct_plain);
+}
 
 }  // namespace
 }  // namespace vaednn::detail

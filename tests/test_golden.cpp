@@ -51,8 +51,14 @@ TEST_P(Golden, ThreeAdamStepsMatchPyTorch) {
                          GetParam() + " step " + std::to_string(step + 1));
     }
     EXPECT_EQ(vae.optimizer_steps(), 3);
-    testing::expect_tensors_near(vae.parameters(), fixture.with_prefix("step3.param."), kTolerance,
-                                 GetParam() + " after 3 Adam steps");
+    // Adam divides each gradient by its own running RMS, so a gradient at float-rounding level
+    // (an input column blank in every image) still moves its weight by up to lr per step, in a
+    // direction set by rounding: the differences it makes scale with the learning rate, not with
+    // the weights. (The gradients themselves are checked above to 1e-4 of their tensor's
+    // largest.) Every weight must land within 5% of one step's size of PyTorch's.
+    const double step_size = fixture.config.adam.learning_rate;
+    testing::expect_tensors_within(vae.parameters(), fixture.with_prefix("step3.param."),
+                                   0.05 * step_size, GetParam() + " after 3 Adam steps");
 }
 
 TEST_P(Golden, SameResultWithOneAndTwoThreads) {

@@ -13,6 +13,10 @@
 
 namespace vaednn {
 
+namespace detail {
+struct VaeAccess;  // bench_vae's in-tree view of the training graph
+}
+
 // A named tensor in PyTorch's layout (row-major, PyTorch's shape and parameter name).
 struct Tensor {
     std::string name;
@@ -33,6 +37,9 @@ struct NodeTiming {
     std::string name;            // e.g. "deconv2.backward_weights"
     std::string phase;           // forward, loss, backward, optimizer
     std::string implementation;  // oneDNN's implementation, or "vaednn"
+    // Memory layouts read and written, in oneDNN's notation ("aBcd16b" is nChw16c, "acdb" nhwc;
+    // a backward-weights node shows its diff_weights); empty for our own kernels.
+    std::string layout;
     double mean_seconds = 0.0;
 };
 
@@ -108,6 +115,7 @@ class Vae {
     std::vector<NodeTiming> node_timings(std::size_t batch) const;
 
   private:
+    friend struct detail::VaeAccess;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

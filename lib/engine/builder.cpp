@@ -20,8 +20,9 @@ dnnl::primitive_attr GraphBuilder::attributes_with_relu() {
     return attr;
 }
 
-memory GraphBuilder::view(const memory& base, const memory::desc& desc,
-                          std::size_t byte_offset) const {
+memory GraphBuilder::view(const memory& base, const memory::desc& desc, std::size_t byte_offset) {
+    // A view does not own its buffer: the graph keeps the base alive for it.
+    graph_.keep(base);
     auto* data = static_cast<char*>(base.get_data_handle()) + byte_offset;
     return memory(desc, engine_, data);
 }

@@ -44,7 +44,8 @@ class GraphBuilder {
     // A new tensor owned by the graph.
     memory make(const memory::desc& desc) const { return memory(desc, engine_); }
     // A tensor that reads and writes `base`'s buffer at `byte_offset`, seen through `desc`.
-    memory view(const memory& base, const memory::desc& desc, std::size_t byte_offset = 0) const;
+    // The graph keeps `base` alive as long as it lives.
+    memory view(const memory& base, const memory::desc& desc, std::size_t byte_offset = 0);
 
     // Creates the primitive for `pd` and appends it as a node, with the shared scratchpad.
     void add(std::string name, Phase phase, const dnnl::primitive_desc_base& pd,

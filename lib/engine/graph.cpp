@@ -1,7 +1,9 @@
 #include "engine/graph.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <numeric>
 
 namespace vaednn::detail {
 namespace {
@@ -29,6 +31,47 @@ const char* phase_name(Phase phase) {
     return "?";
 }
 
+std::string describe_layout(const dnnl::memory::desc& desc) {
+    const dnnl_memory_desc_t& d = desc.data;
+    if (d.format_kind != dnnl_blocked) return "?";
+    const auto& blocking = d.format_desc.blocking;
+    std::vector<int> order(static_cast<std::size_t>(d.ndims));
+    std::iota(order.begin(), order.end(), 0);
+    // Outermost first; equal strides (size-1 dimensions) keep their logical order.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return blocking.strides[a] > blocking.strides[b]; });
+    const auto blocked = [&](int dim) {
+        return std::find(blocking.inner_idxs, blocking.inner_idxs + blocking.inner_nblks, dim) !=
+               blocking.inner_idxs + blocking.inner_nblks;
+    };
+    std::string out;
+    for (int dim : order) out += static_cast<char>((blocked(dim) ? 'A' : 'a') + dim);
+    for (int i = 0; i < blocking.inner_nblks; ++i) {
+        out += std::to_string(blocking.inner_blks[i]);
+        out += static_cast<char>('a' + blocking.inner_idxs[i]);
+    }
+    return out;
+}
+
+namespace {
+
+// The tensor a primitive reads first and the one it writes, by argument kind.
+std::string describe_node_layouts(const std::unordered_map<int, dnnl::memory>& args) {
+    const auto first_of = [&](std::initializer_list<int> kinds) -> std::string {
+        for (int kind : kinds) {
+            const auto it = args.find(kind);
+            if (it != args.end()) return describe_layout(it->second.get_desc());
+        }
+        return "?";
+    };
+    return first_of({DNNL_ARG_SRC, DNNL_ARG_FROM, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_DST_LAYER}) +
+           " -> " +
+           first_of({DNNL_ARG_DST, DNNL_ARG_TO, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_SRC,
+                     DNNL_ARG_DIFF_WEIGHTS_LAYER});
+}
+
+}  // namespace
+
 void Graph::add_primitive(std::string name, Phase phase, dnnl::primitive primitive,
                           const std::unordered_map<int, dnnl::memory>& args,
                           std::string implementation) {
@@ -37,6 +80,7 @@ void Graph::add_primitive(std::string name, Phase phase, dnnl::primitive primiti
     node.phase = phase;
     node.primitive = std::move(primitive);
     node.implementation = std::move(implementation);
+    node.layout = describe_node_layouts(args);
     for (const auto& [key, memory] : args) {
         node.args.push_back({key, memory.get()});
         node.keep_alive.push_back(memory);

@@ -12,6 +12,10 @@
 
 namespace vaednn::detail {
 
+// A memory layout in oneDNN's notation: dimensions as letters from the outermost, upper case when
+// blocked, then the blocks ("abcd" is nchw, "acdb" nhwc, "aBcd16b" nChw16c).
+std::string describe_layout(const dnnl::memory::desc& desc);
+
 // Where a node belongs in the step, for reports ("forward", "backward", "optimizer").
 enum class Phase { forward, loss, backward, optimizer };
 const char* phase_name(Phase phase);
@@ -25,6 +29,7 @@ struct Node {
     std::vector<dnnl::memory> keep_alive;
     std::function<void()> kernel;
     std::string implementation;  // oneDNN's implementation name, or "vaednn"
+    std::string layout;          // "in -> out" layouts of a primitive (describe_layout)
 };
 
 // Accumulated wall time per node, filled when a graph runs with timing on.
@@ -49,6 +54,8 @@ class Graph {
 
     // Buffers the nodes read and write that no dnnl::memory owns (the shared scratchpad).
     void own(std::shared_ptr<void> buffer) { owned_.push_back(std::move(buffer)); }
+    // Tensors whose buffers nodes read or write through views (see GraphBuilder::view).
+    void keep(dnnl::memory tensor) { kept_.push_back(std::move(tensor)); }
 
     std::size_t size() const noexcept { return nodes_.size(); }
     const std::vector<Node>& nodes() const noexcept { return nodes_; }
@@ -56,6 +63,7 @@ class Graph {
   private:
     std::vector<Node> nodes_;
     std::vector<std::shared_ptr<void>> owned_;
+    std::vector<dnnl::memory> kept_;
 };
 
 // How many oneDNN primitives this process has created through the graph builder; the tests

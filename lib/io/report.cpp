@@ -101,6 +101,7 @@ void write_timing_json(const std::filesystem::path& file, const TimingReport& r)
         nodes.push_back({{"name", n.name},
                          {"phase", n.phase},
                          {"implementation", n.implementation},
+                         {"layout", n.layout},
                          {"mean_ms", n.mean_seconds * 1e3},
                          {"share", node_total > 0.0 ? n.mean_seconds / node_total : 0.0}});
     }
@@ -141,8 +142,8 @@ std::string format_timing_table(const TimingReport& r) {
         "(first left out); loader stall {:.3f} s ({:.2f}% of step time)\n",
         r.batch_size, r.steps.median * 1e3, r.steps.p90 * 1e3, r.steps.p99 * 1e3, r.steps.steps,
         r.stall_seconds, r.train_seconds > 0.0 ? 100.0 * r.stall_seconds / r.train_seconds : 0.0);
-    out += fmt::format("{:<40} {:<10} {:>9} {:>7}  {}\n", "node", "phase", "mean ms", "share",
-                       "implementation");
+    out += fmt::format("{:<34} {:<9} {:>8} {:>6}  {:<24} {}\n", "node", "phase", "mean ms", "share",
+                       "implementation", "layout (in -> out)");
     std::vector<NodeTiming> sorted = r.nodes;
     std::stable_sort(sorted.begin(), sorted.end(), [](const NodeTiming& a, const NodeTiming& b) {
         return a.mean_seconds > b.mean_seconds;
@@ -150,8 +151,8 @@ std::string format_timing_table(const TimingReport& r) {
     for (const NodeTiming& n : sorted) {
         const double share = node_total > 0.0 ? n.mean_seconds / node_total : 0.0;
         if (share < 0.005) continue;  // the long tail of tiny nodes stays in timing.json
-        out += fmt::format("{:<40} {:<10} {:>9.3f} {:>6.1f}%  {}\n", n.name, n.phase,
-                           n.mean_seconds * 1e3, 100.0 * share, n.implementation);
+        out += fmt::format("{:<34} {:<9} {:>8.3f} {:>5.1f}%  {:<24} {}\n", n.name, n.phase,
+                           n.mean_seconds * 1e3, 100.0 * share, n.implementation, n.layout);
     }
     return out;
 }

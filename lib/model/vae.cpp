@@ -13,6 +13,7 @@
 #include "engine/graph.hpp"
 #include "engine/param_arena.hpp"
 #include "model/kernels.hpp"
+#include "model/vae_access.hpp"
 #include "nn/deconv.hpp"
 #include "nn/dense.hpp"
 #include "nn/lstm.hpp"
@@ -51,6 +52,12 @@ struct StepGraph {
     LossSums sums;
     NodeTimes times;
 };
+
+// Each layer's forward algorithm is the one measured fastest for its shape.
+Deconv make_deconv(std::string name, std::string torch_name, DeconvShape shape, bool relu) {
+    return Deconv(std::move(name), std::move(torch_name), shape, relu,
+                  choose_deconv_forward(shape));
+}
 
 }  // namespace
 
@@ -101,12 +108,14 @@ Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s)
       heads("heads", {"encoder.fc_mu", "encoder.fc_logvar"}, c.hidden, 2 * c.latent, false),
       decoder_fc("decoder_fc", {"decoder.fc"}, c.latent,
                  c.decoder_channels[0] * (c.image_rows / 4) * (c.image_cols / 4), true),
-      deconv1("deconv1", "decoder.deconv1",
-              {c.decoder_channels[0], c.decoder_channels[1], 3, 2, 1, 1, c.image_rows / 4}, true),
-      deconv2("deconv2", "decoder.deconv2",
-              {c.decoder_channels[1], c.decoder_channels[2], 3, 2, 1, 1, c.image_rows / 2}, true),
-      deconv3("deconv3", "decoder.deconv3", {c.decoder_channels[2], 1, 3, 1, 1, 0, c.image_rows},
-              false, true),
+      deconv1(make_deconv(
+          "deconv1", "decoder.deconv1",
+          {c.decoder_channels[0], c.decoder_channels[1], 3, 2, 1, 1, c.image_rows / 4}, true)),
+      deconv2(make_deconv(
+          "deconv2", "decoder.deconv2",
+          {c.decoder_channels[1], c.decoder_channels[2], 3, 2, 1, 1, c.image_rows / 2}, true)),
+      deconv3(make_deconv("deconv3", "decoder.deconv3",
+                          {c.decoder_channels[2], 1, 3, 1, 1, 0, c.image_rows}, false)),
       adam{c.adam.learning_rate, c.adam.beta1, c.adam.beta2, c.adam.epsilon} {
     // Declaration order is the parameter order of the PyTorch twin's state_dict.
     lstm.declare(params, engine, c.reference_batch);
@@ -498,9 +507,18 @@ std::vector<NodeTiming> Vae::node_timings(std::size_t batch) const {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const double total = i < g.times.seconds.size() ? g.times.seconds[i] : 0.0;
         out.push_back({nodes[i].name, phase_name(nodes[i].phase), nodes[i].implementation,
+                       nodes[i].layout,
                        g.times.runs > 0 ? total / static_cast<double>(g.times.runs) : 0.0});
     }
     return out;
+}
+
+const detail::Graph& detail::VaeAccess::step_graph(Vae& vae, std::size_t batch) {
+    return vae.impl_->graph_for(batch).graph;
+}
+
+dnnl::stream& detail::VaeAccess::stream(Vae& vae) {
+    return vae.impl_->stream;
 }
 
 }  // namespace vaednn
