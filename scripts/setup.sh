@@ -29,7 +29,8 @@ packages=(
 if [[ $want_twin == 1 ]]; then
   # OpenBLAS on OpenMP, sharing PyTorch's thread team (tools/vae_twin.py loads it): the
   # reference BLAS is ~20x slower, the pthread OpenBLAS oversubscribes the cores.
-  packages+=(python3 python3-numpy python3-torch libopenblas0-openmp)
+  # GNU time measures both programs' peak memory (tools/side_by_side.py).
+  packages+=(python3 python3-numpy python3-torch libopenblas0-openmp time)
 fi
 if [[ $want_fuzz == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizers' runtimes for clang

@@ -6,7 +6,8 @@ comparison. Run with Debian's interpreter (/usr/bin/python3) and python3-torch.
 
   vae_twin.py fixtures [--out tests/fixtures]     golden fixtures for the C++ tests
   vae_twin.py train --data data/mnist --epochs 5  train on IDX data, print the epoch lines
-  vae_twin.py bench --threads 2 --batch-size 128   median training-step time (seconds, images/s)
+  vae_twin.py bench --threads 2 --batch-size 128 [--mode inference] [--json]
+      median time of a training step (or of the forward pass with the loss)
   vae_twin.py eval-checkpoint --checkpoint out/checkpoint.safetensors --out eval.safetensors
       load a vae_train checkpoint (strict load_state_dict) and write the loss of a fixed batch
 """
@@ -245,7 +246,8 @@ def command_eval_checkpoint(args):
 
 def command_bench(args):
     """Median wall time of a whole training step (forward, loss, backward, Adam) of the default
-    model on a fixed batch, the same work bench_vae's train_step times."""
+    model on a fixed batch, the same work bench_vae's train_step times; with --mode inference,
+    the forward pass and the loss without gradients, as bench_vae's inference."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     model = Vae(Config())
@@ -253,11 +255,16 @@ def command_bench(args):
     x = torch.rand(args.batch_size, 28, 28)
     eps = torch.randn(args.batch_size, 20)
 
-    def step():
+    def train_step():
         optimizer.zero_grad()
         model.loss_terms(x, eps)[0].backward()
         optimizer.step()
 
+    def inference():
+        with torch.no_grad():
+            model.loss_terms(x, eps)
+
+    step = train_step if args.mode == "train" else inference
     for _ in range(3):  # warm-up
         step()
     times = []
@@ -267,7 +274,13 @@ def command_bench(args):
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
     blas = os.environ.get("VAEDNN_TWIN_BLAS", "system")
-    print(f"pytorch {torch.__version__} train_step/batch:{args.batch_size} threads {args.threads} "
+    if args.json:
+        print(json.dumps({"median_seconds": median, "steps": args.steps, "mode": args.mode,
+                          "batch_size": args.batch_size, "threads": args.threads,
+                          "torch": torch.__version__, "blas": blas}))
+        return
+    name = "train_step" if args.mode == "train" else "inference"
+    print(f"pytorch {torch.__version__} {name}/batch:{args.batch_size} threads {args.threads} "
           f"BLAS {blas}: median {median * 1e3:.1f} ms, {args.batch_size / median:.0f} images/s "
           f"over {args.steps} steps")
 
@@ -342,6 +355,8 @@ def main():
     bench.add_argument("--threads", type=int, default=2)
     bench.add_argument("--batch-size", type=int, default=128)
     bench.add_argument("--steps", type=int, default=20)
+    bench.add_argument("--mode", choices=["train", "inference"], default="train")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(run=command_bench)
 
     evaluate = sub.add_parser("eval-checkpoint", help="evaluate a vae_train checkpoint")

@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""libvaednn against its PyTorch twin, side by side on this machine, and the table in
+docs/PERFORMANCE.md.
+
+For every configuration (threads 1 and 2; batch 64, 128, 256; training step and inference) it
+runs bench_vae's benchmark and the twin's (tools/vae_twin.py bench) one after the other, for
+several rounds, so that drifts of the machine hit both; each figure is the median over rounds.
+It also measures, at 2 threads and batch 128: every per-layer benchmark (their sum is the step's
+"primitives alone" time), and the peak memory (GNU time's maximum resident set) of one training
+epoch of vae_train and of the twin.
+
+  /usr/bin/python3 tools/side_by_side.py [--rounds 3] [--update-docs]
+
+Run it alone on the machine: a second CPU-heavy process makes OpenMP programs many times slower.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DOCS = os.path.join(ROOT, "docs", "PERFORMANCE.md")
+BEGIN, END = "<!-- side_by_side:begin -->", "<!-- side_by_side:end -->"
+
+# Work per image of the default model (bench_vae's Flop): forward 25.9 MFLOP, training 3x.
+FORWARD_MFLOP = 25.93
+TRAIN_MFLOP = 3 * FORWARD_MFLOP
+
+
+def run(cmd, **kwargs):
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"side_by_side: {' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def bench_vae(args, threads, pattern, min_time):
+    """{benchmark name: (real time in seconds, label)} for the benchmarks matching `pattern`."""
+    out = run([args.bench, f"--threads={threads}", f"--benchmark_filter={pattern}",
+               f"--benchmark_min_time={min_time}", "--benchmark_format=json"]).stdout
+    report = json.loads(out)
+    results = {}
+    for b in report["benchmarks"]:
+        if b.get("error_occurred"):
+            continue
+        assert b["time_unit"] == "ms", b["time_unit"]
+        results[b["name"]] = (b["real_time"] * 1e-3, b.get("label", ""))
+    return results, report["context"]
+
+
+def twin(threads, batch, mode, steps):
+    out = run(["/usr/bin/python3", os.path.join(HERE, "vae_twin.py"), "bench",
+               "--threads", str(threads), "--batch-size", str(batch), "--mode", mode,
+               "--steps", str(steps), "--json"]).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def peak_rss_mib(cmd):
+    result = run(["/usr/bin/time", "-v"] + cmd)
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    return int(match.group(1)) / 1024.0
+
+
+def measure(args):
+    configs = [(t, b, m) for m in ("train", "inference") for t in args.threads for b in args.batches]
+    ours = {c: [] for c in configs}
+    theirs = {c: [] for c in configs}
+    layers = {}
+    algorithms = {}
+    context = {}
+    torch_info = {}
+    for r in range(args.rounds):
+        for (threads, batch, mode) in configs:
+            name = ("train_step" if mode == "train" else "inference") + f"/batch:{batch}/"
+            results, context = bench_vae(args, threads, "^" + name, args.min_time)
+            ours[(threads, batch, mode)].append(next(iter(results.values()))[0])
+            # Big batches on one thread take long: fewer steps keep each run near 2-4 s.
+            steps = max(5, min(20, int(2.0 / (0.0015 * batch / threads))))
+            t = twin(threads, batch, mode, steps)
+            torch_info = t
+            theirs[(threads, batch, mode)].append(t["median_seconds"])
+            print(f"round {r + 1}: threads {threads} batch {batch} {mode}: ours "
+                  f"{ours[(threads, batch, mode)][-1] * 1e3:.1f} ms, pytorch "
+                  f"{t['median_seconds'] * 1e3:.1f} ms", file=sys.stderr)
+        # Per-layer benchmarks at 2 threads, batch 128: the primitives alone.
+        results, _ = bench_vae(args, 2, r"^(lstm|dense|deconv[0-9]|loss|adam).*/batch:128/",
+                               args.min_time / 2)
+        for name, (seconds, label) in results.items():
+            layers.setdefault(name, []).append((seconds, label))
+        results, _ = bench_vae(args, 2, r"^deconv_forward_algorithms/.*/batch:128/",
+                               args.min_time / 2)
+        for name, (seconds, label) in results.items():
+            algorithms.setdefault(name, []).append((seconds, label))
+    memory = {}
+    if args.memory:
+        with tempfile.TemporaryDirectory() as out:
+            memory["ours"] = peak_rss_mib(
+                [args.vae_train, "--threads", "2", "--epochs", "1", "--batch-size", "128",
+                 "--quiet", "--out", out])
+        memory["pytorch"] = peak_rss_mib(
+            ["/usr/bin/python3", os.path.join(HERE, "vae_twin.py"), "train", "--threads", "2",
+             "--epochs", "1", "--batch-size", "128"])
+    return configs, ours, theirs, layers, algorithms, context, torch_info, memory
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def render(args, configs, ours, theirs, layers, algorithms, context, torch_info, memory):
+    today = datetime.date.today().isoformat()
+    cpu = context.get("cpu_model", platform.processor())
+    lines = [
+        BEGIN,
+        f"Generated by `/usr/bin/python3 tools/side_by_side.py --rounds {args.rounds} "
+        f"--update-docs` on {today}; machine: {cpu}, {context.get('num_cpus', '?')} cores, "
+        f"oneDNN {context.get('onednn_version', '?')} ({context.get('onednn_isa', '?')}), "
+        f"PyTorch {torch_info.get('torch', '?')} with OpenBLAS "
+        f"({os.path.basename(torch_info.get('blas', '?'))}). Medians over {args.rounds} "
+        "alternating rounds; each round's figure is bench_vae's mean step time "
+        f"(`--benchmark_min_time={args.min_time}`) and the twin's median step time.",
+        "",
+        "| mode | threads | batch | libvaednn ms | images/s | PyTorch ms | images/s | speed-up |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (threads, batch, mode) in configs:
+        a, b = median(ours[(threads, batch, mode)]), median(theirs[(threads, batch, mode)])
+        lines.append(f"| {mode} | {threads} | {batch} | {a * 1e3:.1f} | {batch / a:,.0f} | "
+                     f"{b * 1e3:.1f} | {batch / b:,.0f} | **{b / a:.2f}x** |")
+
+    step = median(ours[(2, 128, "train")]) if (2, 128, "train") in ours else None
+    one = median(ours[(1, 128, "train")]) if (1, 128, "train") in ours else None
+    lines += ["", "Per-layer benchmarks (`bench_vae --threads=2 "
+              "--benchmark_filter='^(lstm|dense|deconv[0-9]|loss|adam).*/batch:128/'`), batch 128, "
+              "2 threads, median over rounds:", "",
+              "| benchmark | ms | GFLOP/s | implementation |", "|---|---:|---:|---|"]
+    flop = layer_flop()
+    primitives = 0.0
+    for name in sorted(layers, key=lambda n: -median([s for s, _ in layers[n]])):
+        seconds = median([s for s, _ in layers[name]])
+        short = name.split("/")[0]
+        if short not in ("loss", "adam"):
+            primitives += seconds
+        gflops = f"{flop[short] * 128 / seconds * 1e-9:.0f}" if short in flop else "-"
+        lines.append(f"| {short} | {seconds * 1e3:.2f} | {gflops} | {layers[name][0][1]} |")
+    lines += ["", "Each deconvolution's forward algorithms as a layer alone (`bench_vae --threads=2 "
+              "--benchmark_filter='^deconv_forward_algorithms/.*/batch:128/'`; input in nChw16c, "
+              "everything after the input counted: weight gather, convolutions, interleave, "
+              "ReLU); the library uses the fastest (`choose_deconv_forward`):", "",
+              "| layer | direct_any ms | direct_plain ms | subpixel ms |", "|---|---:|---:|---:|"]
+    for layer in ("deconv1", "deconv2", "deconv3"):
+        cells = []
+        for algorithm in ("direct_any", "direct_plain", "subpixel"):
+            key = f"deconv_forward_algorithms/{layer}:{algorithm}/batch:128/real_time"
+            cells.append(f"{median([s for s, _ in algorithms[key]]) * 1e3:.2f}"
+                         if key in algorithms else "-")
+        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+    if step is not None and primitives > 0:
+        lines += ["",
+                  f"- Primitives alone (sum of the layer rows but loss and Adam): "
+                  f"{primitives * 1e3:.1f} ms = {128 / primitives:,.0f} images/s. The whole step: "
+                  f"{step * 1e3:.1f} ms = {128 / step:,.0f} images/s, "
+                  f"**{100 * primitives / step:.1f}%** of the primitives-alone throughput; glue "
+                  f"(reorders, noise, sub-pixel gather and interleave, loss, Adam) "
+                  f"{(step - primitives) * 1e3:.1f} ms."]
+        achieved = TRAIN_MFLOP * 1e6 * 128 / step * 1e-9
+        lines.append(f"- Roofline: the step does {TRAIN_MFLOP:.1f} MFLOP per image, "
+                     f"{achieved:.0f} GFLOP/s = **{100 * achieved / args.peak_gflops:.0f}%** of "
+                     f"the {args.peak_gflops:.0f} GFLOP/s FP32 FMA peak of the 2 cores; the "
+                     f"primitives alone reach {TRAIN_MFLOP * 1e6 * 128 / primitives * 1e-9:.0f} "
+                     "GFLOP/s.")
+    if step is not None and one is not None:
+        lines.append(f"- 1 -> 2 threads at batch 128 (training): {one * 1e3:.1f} -> "
+                     f"{step * 1e3:.1f} ms, **{one / step:.2f}x**.")
+    if memory:
+        lines.append(f"- Peak memory of one training epoch at batch 128, 2 threads "
+                     f"(`/usr/bin/time -v`, maximum resident set): vae_train "
+                     f"**{memory['ours']:.0f} MiB**, the twin (`vae_twin.py train --epochs 1`) "
+                     f"**{memory['pytorch']:.0f} MiB**.")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def layer_flop():
+    """FLOP per image of each per-layer benchmark, as bench_vae counts them."""
+    T, I, H, Z = 28, 28, 256, 20
+    c0, c1, c2, s0 = 32, 64, 32, 7
+    lstm = 2 * T * 4 * H * (I + H)
+    heads = 2 * H * 2 * Z
+    fc = 2 * Z * c0 * s0 * s0
+    deconv = {1: 18 * c0 * c1 * s0 * s0, 2: 18 * c1 * c2 * (2 * s0) ** 2,
+              3: 18 * c2 * 1 * (4 * s0) ** 2}
+    flop = {"lstm_forward": lstm, "lstm_backward": 2 * lstm}
+    for d in ("forward", "backward_data", "backward_weights"):
+        flop[f"dense_heads_{d}"] = heads
+        flop[f"dense_fc_{d}"] = fc
+        for k in (1, 2, 3):
+            flop[f"deconv{k}_{d}"] = deconv[k]
+    return flop
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bench", default=os.path.join(ROOT, "build", "release", "bench",
+                                                        "bench_vae"))
+    parser.add_argument("--vae-train", default=os.path.join(ROOT, "build", "release", "apps",
+                                                            "vae_train"))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[1, 2])
+    parser.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[64, 128, 256])
+    parser.add_argument("--min-time", type=float, default=1.0,
+                        help="bench_vae's --benchmark_min_time per run")
+    parser.add_argument("--peak-gflops", type=float, default=233.0,
+                        help="FP32 FMA peak of the cores used (Zen 4, 2 cores: ~233)")
+    parser.add_argument("--no-memory", dest="memory", action="store_false")
+    parser.add_argument("--update-docs", action="store_true",
+                        help=f"replace the generated section of {DOCS}")
+    args = parser.parse_args()
+    for tool in (args.bench, args.vae_train):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"side_by_side: {tool} is not built (bash scripts/build.sh release)")
+
+    table = render(args, *measure(args))
+    print(table)
+    if args.update_docs:
+        text = open(DOCS).read()
+        if BEGIN not in text or END not in text:
+            sys.exit(f"side_by_side: {DOCS} has no {BEGIN} ... {END} section")
+        before, rest = text.split(BEGIN, 1)
+        after = rest.split(END, 1)[1]
+        with open(DOCS + ".tmp", "w") as f:
+            f.write(before + table + after)
+        os.replace(DOCS + ".tmp", DOCS)
+        print(f"updated {DOCS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
