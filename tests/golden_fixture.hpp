@@ -60,34 +60,44 @@ inline double relative_error(const std::vector<float>& actual, const std::vector
     return max_ref > 0.0 ? max_diff / max_ref : max_diff;
 }
 
-// Checks every tensor of `expected` against the same-named tensor of `actual`.
-inline void expect_tensors_near(const std::vector<Tensor>& actual,
-                                const std::vector<Tensor>& expected, double tolerance,
-                                const std::string& what) {
+// Calls check(ours, theirs) for every tensor of `expected` and the same-named tensor of `actual`,
+// once that tensor is found and has the same shape.
+template <typename Check>
+void for_each_matching_tensor(const std::vector<Tensor>& actual,
+                              const std::vector<Tensor>& expected, const std::string& what,
+                              Check check) {
     ASSERT_FALSE(expected.empty()) << what << ": the fixture holds no tensors";
     for (const Tensor& e : expected) {
         const auto it = std::find_if(actual.begin(), actual.end(),
                                      [&](const Tensor& a) { return a.name == e.name; });
         ASSERT_NE(it, actual.end()) << what << ": no tensor " << e.name;
         ASSERT_EQ(it->shape, e.shape) << what << ": " << e.name;
-        const double error = relative_error(it->values, e.values);
-        if (error > tolerance) {
-            std::ostringstream first;
-            int shown = 0;
-            for (std::size_t i = 0; i < e.values.size() && shown < 5; ++i) {
-                if (std::fabs(static_cast<double>(it->values[i] - e.values[i])) > tolerance * 0.1) {
-                    first << "  [" << i << "] ours " << it->values[i] << " torch " << e.values[i]
-                          << "\n";
-                    ++shown;
-                }
-            }
-            ADD_FAILURE() << what << ": " << e.name << " relative error " << error << " > "
-                          << tolerance << "\n"
-                          << first.str()
-                          << "hint: a layout or gate-order mistake shows as errors near 1; a "
-                             "summation-order difference as errors below 1e-5";
-        }
+        check(*it, e);
     }
+}
+
+// Checks every tensor of `expected` against the same-named tensor of `actual`.
+inline void expect_tensors_near(const std::vector<Tensor>& actual,
+                                const std::vector<Tensor>& expected, double tolerance,
+                                const std::string& what) {
+    for_each_matching_tensor(actual, expected, what, [&](const Tensor& ours, const Tensor& e) {
+        const double error = relative_error(ours.values, e.values);
+        if (error <= tolerance) return;
+        std::ostringstream first;
+        int shown = 0;
+        for (std::size_t i = 0; i < e.values.size() && shown < 5; ++i) {
+            if (std::fabs(static_cast<double>(ours.values[i] - e.values[i])) > tolerance * 0.1) {
+                first << "  [" << i << "] ours " << ours.values[i] << " torch " << e.values[i]
+                      << "\n";
+                ++shown;
+            }
+        }
+        ADD_FAILURE() << what << ": " << e.name << " relative error " << error << " > " << tolerance
+                      << "\n"
+                      << first.str()
+                      << "hint: a layout or gate-order mistake shows as errors near 1; a "
+                         "summation-order difference as errors below 1e-5";
+    });
 }
 
 // Checks every tensor of `expected` against the same-named tensor of `actual`, element by
@@ -95,24 +105,20 @@ inline void expect_tensors_near(const std::vector<Tensor>& actual,
 inline void expect_tensors_within(const std::vector<Tensor>& actual,
                                   const std::vector<Tensor>& expected, double absolute,
                                   const std::string& what) {
-    ASSERT_FALSE(expected.empty()) << what << ": the fixture holds no tensors";
-    for (const Tensor& e : expected) {
-        const auto it = std::find_if(actual.begin(), actual.end(),
-                                     [&](const Tensor& a) { return a.name == e.name; });
-        ASSERT_NE(it, actual.end()) << what << ": no tensor " << e.name;
-        ASSERT_EQ(it->shape, e.shape) << what << ": " << e.name;
+    for_each_matching_tensor(actual, expected, what, [&](const Tensor& ours, const Tensor& e) {
         double worst = 0.0;
         std::size_t worst_index = 0;
         for (std::size_t i = 0; i < e.values.size(); ++i) {
-            const double diff = std::fabs(static_cast<double>(it->values[i]) - e.values[i]);
+            const double diff = std::fabs(static_cast<double>(ours.values[i]) - e.values[i]);
             if (diff > worst) {
                 worst = diff;
                 worst_index = i;
             }
         }
-        EXPECT_LE(worst, absolute) << what << ": " << e.name << "[" << worst_index << "] ours "
-                                   << it->values[worst_index] << " torch " << e.values[worst_index];
-    }
+        EXPECT_LE(worst, absolute)
+            << what << ": " << e.name << "[" << worst_index << "] ours " << ours.values[worst_index]
+            << " torch " << e.values[worst_index];
+    });
 }
 
 }  // namespace vaednn::testing
