@@ -29,11 +29,6 @@ ROOT = os.path.dirname(HERE)
 DOCS = os.path.join(ROOT, "docs", "PERFORMANCE.md")
 BEGIN, END = "<!-- side_by_side:begin -->", "<!-- side_by_side:end -->"
 
-# Work per image of the default model (bench_vae's Flop): forward 25.9 MFLOP, training 3x.
-FORWARD_MFLOP = 25.93
-TRAIN_MFLOP = 3 * FORWARD_MFLOP
-
-
 def run(cmd, **kwargs):
     result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
@@ -42,7 +37,8 @@ def run(cmd, **kwargs):
 
 
 def bench_vae(args, threads, pattern, min_time):
-    """{benchmark name: (real time in seconds, label)} for the benchmarks matching `pattern`."""
+    """{benchmark name: (real time in seconds, label, GFLOP/s)} for the benchmarks matching
+    `pattern`; the FLOP counts are bench_vae's own."""
     out = run([args.bench, f"--threads={threads}", f"--benchmark_filter={pattern}",
                f"--benchmark_min_time={min_time}", "--benchmark_format=json"]).stdout
     report = json.loads(out)
@@ -51,7 +47,7 @@ def bench_vae(args, threads, pattern, min_time):
         if b.get("error_occurred"):
             continue
         assert b["time_unit"] == "ms", b["time_unit"]
-        results[b["name"]] = (b["real_time"] * 1e-3, b.get("label", ""))
+        results[b["name"]] = (b["real_time"] * 1e-3, b.get("label", ""), b["GFLOP/s"])
     return results, report["context"]
 
 
@@ -71,6 +67,7 @@ def peak_rss_mib(cmd):
 def measure(args):
     configs = [(t, b, m) for m in ("train", "inference") for t in args.threads for b in args.batches]
     ours = {c: [] for c in configs}
+    step_flop = []  # FLOP per training step at 2 threads, batch 128, as bench_vae counts them
     theirs = {c: [] for c in configs}
     layers = {}
     algorithms = {}
@@ -80,7 +77,10 @@ def measure(args):
         for (threads, batch, mode) in configs:
             name = ("train_step" if mode == "train" else "inference") + f"/batch:{batch}/"
             results, context = bench_vae(args, threads, "^" + name, args.min_time)
-            ours[(threads, batch, mode)].append(next(iter(results.values()))[0])
+            seconds, _, gflops = next(iter(results.values()))
+            ours[(threads, batch, mode)].append(seconds)
+            if (threads, batch, mode) == (2, 128, "train"):
+                step_flop.append(gflops * 1e9 * seconds)
             # Big batches on one thread take long: fewer steps keep each run near 2-4 s.
             steps = max(5, min(20, int(2.0 / (0.0015 * batch / threads))))
             t = twin(threads, batch, mode, steps)
@@ -92,12 +92,12 @@ def measure(args):
         # Per-layer benchmarks at 2 threads, batch 128: the primitives alone.
         results, _ = bench_vae(args, 2, r"^(lstm|dense|deconv[0-9]|loss|adam).*/batch:128/",
                                args.min_time / 2)
-        for name, (seconds, label) in results.items():
-            layers.setdefault(name, []).append((seconds, label))
+        for name, (seconds, label, gflops) in results.items():
+            layers.setdefault(name, []).append((seconds, label, gflops))
         results, _ = bench_vae(args, 2, r"^deconv_forward_algorithms/.*/batch:128/",
                                args.min_time / 2)
-        for name, (seconds, label) in results.items():
-            algorithms.setdefault(name, []).append((seconds, label))
+        for name, (seconds, label, _) in results.items():
+            algorithms.setdefault(name, []).append(seconds)
     memory = {}
     if args.memory:
         with tempfile.TemporaryDirectory() as out:
@@ -107,14 +107,16 @@ def measure(args):
         memory["pytorch"] = peak_rss_mib(
             ["/usr/bin/python3", os.path.join(HERE, "vae_twin.py"), "train", "--threads", "2",
              "--epochs", "1", "--batch-size", "128"])
-    return configs, ours, theirs, layers, algorithms, context, torch_info, memory
+    flop = median(step_flop) if step_flop else None
+    return configs, ours, theirs, flop, layers, algorithms, context, torch_info, memory
 
 
 def median(values):
     return statistics.median(values)
 
 
-def render(args, configs, ours, theirs, layers, algorithms, context, torch_info, memory):
+def render(args, configs, ours, theirs, step_flop, layers, algorithms, context, torch_info,
+           memory):
     today = datetime.date.today().isoformat()
     cpu = context.get("cpu_model", platform.processor())
     lines = [
@@ -141,14 +143,14 @@ def render(args, configs, ours, theirs, layers, algorithms, context, torch_info,
               "--benchmark_filter='^(lstm|dense|deconv[0-9]|loss|adam).*/batch:128/'`), batch 128, "
               "2 threads, median over rounds:", "",
               "| benchmark | ms | GFLOP/s | implementation |", "|---|---:|---:|---|"]
-    flop = layer_flop()
     primitives = 0.0
-    for name in sorted(layers, key=lambda n: -median([s for s, _ in layers[n]])):
-        seconds = median([s for s, _ in layers[name]])
+    for name in sorted(layers, key=lambda n: -median([r[0] for r in layers[n]])):
+        seconds = median([r[0] for r in layers[name]])
         short = name.split("/")[0]
-        if short not in ("loss", "adam"):
+        elementwise = short in ("loss", "adam")  # counted as operations, not multiply-adds
+        if not elementwise:
             primitives += seconds
-        gflops = f"{flop[short] * 128 / seconds * 1e-9:.0f}" if short in flop else "-"
+        gflops = "-" if elementwise else f"{median([r[2] for r in layers[name]]):.0f}"
         lines.append(f"| {short} | {seconds * 1e3:.2f} | {gflops} | {layers[name][0][1]} |")
     lines += ["", "Each deconvolution's forward algorithms as a layer alone (`bench_vae --threads=2 "
               "--benchmark_filter='^deconv_forward_algorithms/.*/batch:128/'`; input in nChw16c, "
@@ -159,8 +161,7 @@ def render(args, configs, ours, theirs, layers, algorithms, context, torch_info,
         cells = []
         for algorithm in ("direct_any", "direct_plain", "subpixel"):
             key = f"deconv_forward_algorithms/{layer}:{algorithm}/batch:128/real_time"
-            cells.append(f"{median([s for s, _ in algorithms[key]]) * 1e3:.2f}"
-                         if key in algorithms else "-")
+            cells.append(f"{median(algorithms[key]) * 1e3:.2f}" if key in algorithms else "-")
         lines.append(f"| {layer} | " + " | ".join(cells) + " |")
     if step is not None and primitives > 0:
         lines += ["",
@@ -170,12 +171,11 @@ def render(args, configs, ours, theirs, layers, algorithms, context, torch_info,
                   f"**{100 * primitives / step:.1f}%** of the primitives-alone throughput; glue "
                   f"(reorders, noise, sub-pixel gather and interleave, loss, Adam) "
                   f"{(step - primitives) * 1e3:.1f} ms."]
-        achieved = TRAIN_MFLOP * 1e6 * 128 / step * 1e-9
-        lines.append(f"- Roofline: the step does {TRAIN_MFLOP:.1f} MFLOP per image, "
+        achieved = step_flop / step * 1e-9
+        lines.append(f"- Roofline: the step does {step_flop / 128 * 1e-6:.1f} MFLOP per image, "
                      f"{achieved:.0f} GFLOP/s = **{100 * achieved / args.peak_gflops:.0f}%** of "
                      f"the {args.peak_gflops:.0f} GFLOP/s FP32 FMA peak of the 2 cores; the "
-                     f"primitives alone reach {TRAIN_MFLOP * 1e6 * 128 / primitives * 1e-9:.0f} "
-                     "GFLOP/s.")
+                     f"primitives alone reach {step_flop / primitives * 1e-9:.0f} GFLOP/s.")
     if step is not None and one is not None:
         lines.append(f"- 1 -> 2 threads at batch 128 (training): {one * 1e3:.1f} -> "
                      f"{step * 1e3:.1f} ms, **{one / step:.2f}x**.")
@@ -186,24 +186,6 @@ def render(args, configs, ours, theirs, layers, algorithms, context, torch_info,
                      f"**{memory['pytorch']:.0f} MiB**.")
     lines.append(END)
     return "\n".join(lines)
-
-
-def layer_flop():
-    """FLOP per image of each per-layer benchmark, as bench_vae counts them."""
-    T, I, H, Z = 28, 28, 256, 20
-    c0, c1, c2, s0 = 32, 64, 32, 7
-    lstm = 2 * T * 4 * H * (I + H)
-    heads = 2 * H * 2 * Z
-    fc = 2 * Z * c0 * s0 * s0
-    deconv = {1: 18 * c0 * c1 * s0 * s0, 2: 18 * c1 * c2 * (2 * s0) ** 2,
-              3: 18 * c2 * 1 * (4 * s0) ** 2}
-    flop = {"lstm_forward": lstm, "lstm_backward": 2 * lstm}
-    for d in ("forward", "backward_data", "backward_weights"):
-        flop[f"dense_heads_{d}"] = heads
-        flop[f"dense_fc_{d}"] = fc
-        for k in (1, 2, 3):
-            flop[f"deconv{k}_{d}"] = deconv[k]
-    return flop
 
 
 def main():
