@@ -2,12 +2,12 @@
 // 0 success, 1 a failure (bad data, I/O, numerical trouble), 2 a usage error (flags).
 #pragma once
 
-#include <fmt/core.h>
-
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <new>
 #include <string_view>
 
+#include "console.hpp"
 #include "vaednn/error.hpp"
 
 namespace vaednn::app {
@@ -16,8 +16,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
 // Parses flags with CLI11, then runs `body`. CLI11's own parse-error codes (100 and up) become 2.
+// Every error is one line on stderr; a stderr that cannot be written never changes the code.
 template <typename Body>
 int run_main(std::string_view name, CLI::App& cli, int argc, char** argv, Body&& body) {
+    ignore_broken_pipes();
     try {
         cli.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -27,16 +29,19 @@ int run_main(std::string_view name, CLI::App& cli, int argc, char** argv, Body&&
     } catch (const CLI::CallForVersion& e) {
         return cli.exit(e);
     } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "{}: {} (see --help)\n", name, e.what());
+        complain("{}: {} (see --help)\n", name, e.what());
         return kExitUsage;
     }
     try {
         return body();
     } catch (const vaednn::ConfigError& e) {
-        fmt::print(stderr, "{}: {}\n", name, e.what());
+        complain("{}: {}\n", name, e.what());
         return kExitUsage;
+    } catch (const std::bad_alloc&) {
+        complain("{}: out of memory (a smaller --batch-size or model needs less)\n", name);
+        return kExitFailure;
     } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", name, e.what());
+        complain("{}: {}\n", name, e.what());
         return kExitFailure;
     }
 }

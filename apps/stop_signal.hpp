@@ -1,9 +1,14 @@
-// SIGINT and SIGTERM ask training to stop after the current step; a second signal ends the
-// process at once, as users expect of a second Ctrl-C.
+// SIGINT, SIGTERM and SIGHUP (a closed terminal) ask training to stop after the current step and
+// write a checkpoint. The first signal starts that; a second one, however soon, is only noted
+// (the step in flight and the checkpoint write take a moment, and ending now would lose the
+// work since the last checkpoint); a third ends the process at once, for a run that hangs.
 #pragma once
+
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 
 namespace vaednn::app {
 
@@ -13,27 +18,39 @@ class StopSignal {
         struct sigaction action {};
         action.sa_handler = &StopSignal::handle;
         sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, nullptr);
-        sigaction(SIGTERM, &action, nullptr);
+        for (const int number : kSignals) sigaction(number, &action, nullptr);
     }
     ~StopSignal() {
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
+        for (const int number : kSignals) std::signal(number, SIG_DFL);
     }
     StopSignal(const StopSignal&) = delete;
     StopSignal& operator=(const StopSignal&) = delete;
 
-    bool requested() const noexcept { return received_.load() != 0; }
-    int signal_number() const noexcept { return received_.load(); }
+    bool requested() const noexcept { return first_.load() != 0; }
+    int signal_number() const noexcept { return first_.load(); }
 
   private:
+    static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+    // Only async-signal-safe calls: atomics, write, signal, raise.
     static void handle(int number) {
-        received_.store(number);
-        // From now on either signal ends the process (signal() is async-signal-safe).
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
+        const int count = ++count_;
+        if (count == 1) {
+            first_.store(number);
+            return;
+        }
+        if (count == 2) {
+            static constexpr char kNote[] =
+                "\nvae_train: stopping after this step once the checkpoint is written; "
+                "a third signal ends at once\n";
+            [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
+            return;
+        }
+        std::signal(number, SIG_DFL);
+        std::raise(number);
     }
-    static inline std::atomic<int> received_{0};
+    static inline std::atomic<int> first_{0};
+    static inline std::atomic<int> count_{0};
     static_assert(std::atomic<int>::is_always_lock_free);
 };
 

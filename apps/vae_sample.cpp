@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app_main.hpp"
+#include "console.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/error.hpp"
@@ -123,7 +124,7 @@ int run(const Options& o) {
         vaednn::write_image_grid(out / "manifold.png", manifold, m * m, rows, cols, m, 1);
         written.push_back("manifold.png");
     }
-    fmt::print("vae_sample: wrote {} to {}\n", fmt::join(written, ", "), out.string());
+    vaednn::app::say("vae_sample: wrote {} to {}\n", fmt::join(written, ", "), out.string());
     return 0;
 }
 
@@ -136,9 +137,7 @@ int main(int argc, char** argv) {
         "interpolation, and the manifold of a 2-D latent space",
         "vae_sample"};
     cli.option_defaults()->always_capture_default();
-    cli.add_option("--checkpoint", o.checkpoint, "A checkpoint written by vae_train")
-        ->required()
-        ->check(CLI::ExistingFile);
+    cli.add_option("--checkpoint", o.checkpoint, "A checkpoint written by vae_train")->required();
     cli.add_option("--out", o.out, "Folder for the PNG files");
     cli.add_option("--data", o.data_dir, "Dataset folder (default: the one the run trained on)");
     cli.add_option("--count", o.count, "Prior samples to draw")->check(CLI::Range(1, 4096));

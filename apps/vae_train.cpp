@@ -2,7 +2,6 @@
 // Prints one line per epoch in the form PyTorch's VAE example made familiar, and leaves in --out:
 // metrics.csv, timing.json, loss_curves.png, a grid of prior samples and of reconstructions per
 // epoch, and checkpoint.safetensors. Ctrl-C finishes the current step, checkpoints and exits 0.
-#include <fmt/core.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,19 +13,25 @@
 #include <thread>
 
 #include "app_main.hpp"
+#include "console.hpp"
 #include "stop_signal.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/figures.hpp"
+#include "vaednn/memory_estimate.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/report.hpp"
+#include "vaednn/run_folder.hpp"
 #include "vaednn/runtime.hpp"
 #include "vaednn/trainer.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using vaednn::app::complain;
+using vaednn::app::say;
+using vaednn::app::shell_quote;
 
 struct Options {
     std::string dataset = "mnist";
@@ -41,10 +46,24 @@ struct Options {
     std::uint64_t seed = 1;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::size_t limit = 0;
-    std::string out = "out";
+    std::string out;  // empty: out/, or the resumed checkpoint's folder
+    bool overwrite = false;
     int checkpoint_every = 1;
     std::string resume;
+    std::size_t max_memory = default_memory_limit();
     bool quiet = false;
+
+    static std::size_t default_memory_limit() {
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+        if (pages <= 0 || page <= 0) return std::size_t{8} << 30;
+        return static_cast<std::size_t>(pages) / 4 * 3 * static_cast<std::size_t>(page);
+    }
+    fs::path out_folder() const {
+        if (!out.empty()) return out;
+        if (resume.empty()) return "out";
+        const fs::path parent = fs::path(resume).parent_path();
+        return parent.empty() ? fs::path(".") : parent;
+    }
 };
 
 constexpr std::size_t kSampleGrid = 64;      // 8 x 8 prior samples
@@ -62,6 +81,36 @@ fs::path dataset_dir(const Options& o, const std::string& dataset) {
                               : fs::path(o.data_dir);
 }
 
+std::string human_bytes(std::size_t bytes) {
+    const auto value = static_cast<double>(bytes);
+    if (bytes < (std::size_t{1} << 30)) return fmt::format("{:.1f} MiB", value / (1u << 20));
+    return fmt::format("{:.1f} GiB", value / (1u << 30));
+}
+
+// Refuses, before anything is allocated, a model and batch that would need more than
+// --max-memory; what is left of the budget bounds the data set's files.
+vaednn::IdxLimits memory_budget(const Options& o, const vaednn::VaeConfig& config,
+                                std::size_t batch_size) {
+    // A run builds a graph for the batch size and for the last, partial batches of the training
+    // and test sets (each at most the batch size), plus the figures' two small ones.
+    std::size_t model = vaednn::estimate_model_bytes(config);
+    for (const std::size_t batch :
+         {batch_size, batch_size, batch_size, kSampleGrid, kReconstructions}) {
+        const std::size_t graph = vaednn::estimate_graph_bytes(config, batch);
+        model = graph > SIZE_MAX - model ? SIZE_MAX : model + graph;
+    }
+    if (model > o.max_memory) {
+        throw vaednn::ConfigError(fmt::format(
+            "training this model at batch {} needs about {} of memory, more than --max-memory "
+            "{}; choose a smaller --batch-size, --hidden or --latent, or raise --max-memory",
+            batch_size, human_bytes(model), human_bytes(o.max_memory)));
+    }
+    vaednn::IdxLimits limits;
+    limits.max_total_bytes = std::min(limits.max_total_bytes, o.max_memory - model);
+    limits.max_bytes = std::min(limits.max_bytes, limits.max_total_bytes);
+    return limits;
+}
+
 Run start_fresh(const Options& o) {
     vaednn::VaeConfig config;
     config.hidden = o.hidden;
@@ -70,14 +119,15 @@ Run start_fresh(const Options& o) {
     config.adam.learning_rate = o.learning_rate;
     config.reference_batch = static_cast<int>(o.batch_size);
     config.validate();
-    Run run{vaednn::load_dataset(dataset_dir(o, o.dataset), o.dataset), nullptr, nullptr};
+    const vaednn::IdxLimits limits = memory_budget(o, config, o.batch_size);
+    Run run{vaednn::load_dataset(dataset_dir(o, o.dataset), o.dataset, limits), nullptr, nullptr};
     run.vae = std::make_unique<vaednn::Vae>(config, o.seed);
     run.trainer = std::make_unique<vaednn::Trainer>(
         *run.vae, run.data, vaednn::TrainerOptions{o.batch_size, o.seed, o.limit});
     return run;
 }
 
-Run resume_from(const Options& o, const CLI::App& cli) {
+Run resume_from(const Options& o, const CLI::App& cli, int threads) {
     const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.resume);
     const vaednn::CheckpointInfo& info = checkpoint.info;
     // The model and the data order come from the checkpoint; flags that would change them are
@@ -91,8 +141,13 @@ Run resume_from(const Options& o, const CLI::App& cli) {
     }
     Options from_checkpoint = o;
     if (o.data_dir.empty()) from_checkpoint.data_dir = info.data_dir;
-    Run run{vaednn::load_dataset(dataset_dir(from_checkpoint, info.dataset), info.dataset), nullptr,
-            nullptr};
+    const std::vector<std::string> known = vaednn::known_dataset_names();
+    if (std::find(known.begin(), known.end(), info.dataset) == known.end()) {
+        throw vaednn::CheckpointError(o.resume, "names a dataset this build does not know");
+    }
+    const vaednn::IdxLimits limits = memory_budget(o, info.config, info.trainer.batch_size);
+    Run run{vaednn::load_dataset(dataset_dir(from_checkpoint, info.dataset), info.dataset, limits),
+            nullptr, nullptr};
     run.vae = std::make_unique<vaednn::Vae>(vaednn::restore_model(checkpoint));
     run.trainer = std::make_unique<vaednn::Trainer>(*run.vae, run.data, info.trainer);
     if (run.trainer->train_count() != info.train_count) {
@@ -101,31 +156,53 @@ Run resume_from(const Options& o, const CLI::App& cli) {
             fmt::format("was trained on {} images of {} but {} now offers {}", info.train_count,
                         info.dataset, run.data.dir.string(), run.trainer->train_count()));
     }
-    run.trainer->set_progress(info.progress);
+    // Same count is not same data: the digest tells a re-ordered, re-binarised or other set.
+    if (info.data_digest.empty()) {
+        complain(
+            "vae_train: warning: {} records no digest of its data (an older checkpoint); "
+            "resuming on {} without checking it is the same data\n",
+            o.resume, run.data.dir.string());
+    } else if (info.data_digest != run.trainer->data_digest()) {
+        throw vaednn::CheckpointError(
+            o.resume,
+            fmt::format("was trained on other data than {} holds now (digest {}, now {}); "
+                        "pass --data with the folder it was trained on",
+                        run.data.dir.string(), info.data_digest, run.trainer->data_digest()));
+    }
+    if (info.threads != 0 && info.threads != threads) {
+        complain(
+            "vae_train: warning: {} was written by a run with {} threads and this one uses {}: "
+            "the losses will match an uninterrupted run closely but not to the last digit\n",
+            o.resume, info.threads, threads);
+    }
+    try {
+        run.trainer->set_progress(info.progress);
+    } catch (const vaednn::ConfigError& e) {
+        throw vaednn::CheckpointError(o.resume, e.what());
+    }
     return run;
 }
 
-void print_start(const Options& o, const Run& run, int threads, const vaednn::RuntimeInfo& rt) {
+void print_start(const Options& o, const Run& run, int threads, const vaednn::RuntimeInfo& rt,
+                 const fs::path& out) {
     const vaednn::VaeConfig& c = run.vae->config();
     const vaednn::TrainerOptions& t = run.trainer->options();
-    fmt::print("dataset    {} ({}), training on {} of {} images, testing on {}\n", run.data.name,
-               run.data.dir.string(), run.trainer->train_count(), run.data.train.count,
-               run.data.test.count);
-    fmt::print(
-        "model      LSTM {}->{}, latent {}, decoder {}x{}x{} -> {}x{}, {} likelihood, "
+    say("dataset    {} ({}), training on {} of {} images, testing on {}\n", run.data.name,
+        run.data.dir.string(), run.trainer->train_count(), run.data.train.count,
+        run.data.test.count);
+    say("model      LSTM {}->{}, latent {}, decoder {}x{}x{} -> {}x{}, {} likelihood, "
         "{} parameters\n",
         c.image_cols, c.hidden, c.latent, c.decoder_channels[0], c.image_rows / 4, c.image_cols / 4,
         c.image_rows, c.image_cols, vaednn::to_string(c.likelihood), run.vae->parameter_count());
-    fmt::print("training   {} epochs, batch {}, Adam lr {}, seed {}{}\n", o.epochs, t.batch_size,
-               c.adam.learning_rate, run.vae->seed(),
-               o.resume.empty() ? std::string()
-                                : fmt::format(", resumed at epoch {} batch {}",
-                                              run.trainer->progress().epochs_done + 1,
-                                              run.trainer->progress().next_batch + 1));
-    fmt::print("runtime    oneDNN {} ({}), {} threads, CPU {}\n", rt.onednn_version, rt.cpu_isa,
-               threads, rt.cpu_model);
-    fmt::print("output     {}\n", o.out);
-    std::fflush(stdout);
+    say("training   {} epochs, batch {}, Adam lr {}, seed {}{}\n", o.epochs, t.batch_size,
+        c.adam.learning_rate, run.vae->seed(),
+        o.resume.empty()
+            ? std::string()
+            : fmt::format(", resumed at epoch {} batch {}", run.trainer->progress().epochs_done + 1,
+                          run.trainer->progress().next_batch + 1));
+    say("runtime    oneDNN {} ({}), {} threads, CPU {}\n", rt.onednn_version, rt.cpu_isa, threads,
+        rt.cpu_model);
+    say("output     {}\n", out.string());
 }
 
 void write_epoch_figures(const fs::path& out, Run& run, int epoch,
@@ -185,39 +262,65 @@ void poison_with_nan(vaednn::Vae& vae) {
 // checkpoint had not finished (a crash between the two writes) are dropped.
 std::vector<vaednn::EpochMetrics> history_until(const fs::path& csv, int epochs_done) {
     std::vector<vaednn::EpochMetrics> rows = vaednn::read_metrics_csv(csv);
+    const std::size_t read = rows.size();
     std::erase_if(rows, [&](const vaednn::EpochMetrics& m) { return m.epoch > epochs_done; });
-    std::error_code ec;
-    fs::remove(csv, ec);
-    for (const vaednn::EpochMetrics& m : rows) vaednn::append_metrics_csv(csv, m);
+    if (rows.size() != read) vaednn::write_metrics_csv(csv, rows);
     return rows;
 }
 
+std::string resume_command(const fs::path& checkpoint, int epochs, const fs::path& out) {
+    return fmt::format("vae_train --resume {} --epochs {} --out {}",
+                       shell_quote(checkpoint.string()), epochs, shell_quote(out.string()));
+}
+
+// Where the last good checkpoint stands, for a message that tells the truth about it.
+struct SavedCheckpoint {
+    bool exists = false;
+    int epochs_done = 0;
+    std::size_t next_batch = 0;
+
+    std::string describe(const fs::path& file) const {
+        if (!exists) return "no checkpoint was written";
+        return fmt::format(
+            "the last good checkpoint {} (epoch {}{}) is unchanged", file.string(), epochs_done,
+            next_batch == 0 ? std::string() : fmt::format(" and {} batches", next_batch));
+    }
+};
+
 int run(const Options& o, const CLI::App& cli) {
+    const vaednn::RuntimeInfo hardware = vaednn::runtime_info();
+    if (o.threads > hardware.hardware_threads) {
+        complain("vae_train: warning: --threads {} exceeds the {} hardware threads\n", o.threads,
+                 hardware.hardware_threads);
+    }
     const int threads = vaednn::set_compute_threads(o.threads);
     const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
-    if (o.threads > runtime.hardware_threads) {
-        fmt::print(stderr, "vae_train: warning: --threads {} exceeds the {} hardware threads\n",
-                   o.threads, runtime.hardware_threads);
+
+    Run r = o.resume.empty() ? start_fresh(o) : resume_from(o, cli, threads);
+    // The folder is taken only once the model and data are known good, so a run that fails to
+    // start changes nothing in it.
+    const vaednn::RunFolder::Mode mode = o.overwrite        ? vaednn::RunFolder::Mode::overwrite
+                                         : o.resume.empty() ? vaednn::RunFolder::Mode::fresh
+                                                            : vaednn::RunFolder::Mode::resume;
+    const vaednn::RunFolder folder(o.out_folder(), mode, o.resume);
+    const fs::path checkpoint = folder.checkpoint();
+    std::vector<vaednn::EpochMetrics> history =
+        history_until(folder.metrics(), r.trainer->epochs_done());
+    SavedCheckpoint saved;
+    std::error_code exists_ec;
+    if (fs::exists(checkpoint, exists_ec)) {  // the checkpoint this run resumed from
+        saved = {true, r.trainer->epochs_done(), r.trainer->progress().next_batch};
     }
 
-    Run r = o.resume.empty() ? start_fresh(o) : resume_from(o, cli);
-    const fs::path out = o.out;
-    std::error_code ec;
-    fs::create_directories(out, ec);
-    if (ec)
-        throw vaednn::Error(
-            fmt::format("{}: cannot create the output folder: {}", o.out, ec.message()));
-    const fs::path checkpoint = out / "checkpoint.safetensors";
-    const fs::path csv = out / "metrics.csv";
-    std::vector<vaednn::EpochMetrics> history = history_until(csv, r.trainer->epochs_done());
-
-    print_start(o, r, threads, runtime);
+    // From here on a signal checkpoints: installed before the start table, which tests wait for.
+    vaednn::app::StopSignal stop;
+    print_start(o, r, threads, runtime, folder.path());
     if (!o.quiet && o.resume.empty()) {
         for (const auto& [split, set] :
              {std::pair{"train", &r.data.train}, {"test", &r.data.test}}) {
             const vaednn::ImageSetSummary s = vaednn::summarize(*set);
-            fmt::print("{:<6} {:>6} images  {}x{}  pixel mean {:.4f}\n", split, s.count, s.rows,
-                       s.cols, s.pixel_mean);
+            say("{:<6} {:>6} images  {}x{}  pixel mean {:.4f}\n", split, s.count, s.rows, s.cols,
+                s.pixel_mean);
         }
     }
 
@@ -227,16 +330,19 @@ int run(const Options& o, const CLI::App& cli) {
     const long nan_after_steps = nan_fault != nullptr ? std::atol(nan_fault) : -1;
     long steps_run = 0;
 
-    vaednn::app::StopSignal stop;
     r.vae->set_profiling(true);
     const bool progress_bar = !o.quiet && isatty(STDOUT_FILENO) != 0;
     double stall_seconds = 0.0;
     std::size_t images = 0;
+    auto save = [&] {
+        vaednn::save_checkpoint(checkpoint, *r.vae, *r.trainer, r.data);
+        saved = {true, r.trainer->epochs_done(), r.trainer->progress().next_batch};
+    };
     auto finish = [&] {
         const vaednn::TimingReport report =
             timing_report(r, threads, runtime, stall_seconds, images);
-        vaednn::write_timing_json(out / "timing.json", report);
-        if (!o.quiet) fmt::print("\n{}", vaednn::format_timing_table(report));
+        vaednn::write_timing_json(folder.timing(), report);
+        if (!o.quiet) say("\n{}", vaednn::format_timing_table(report));
     };
 
     while (r.trainer->epochs_done() < o.epochs) {
@@ -250,33 +356,27 @@ int run(const Options& o, const CLI::App& cli) {
                     if (++steps_run == nan_after_steps) poison_with_nan(*r.vae);
                     if (!progress_bar) return;
                     const std::size_t width = 30, filled = done * width / total;
-                    fmt::print("\rEpoch {} [{}{}] {}/{}", epoch, std::string(filled, '#'),
-                               std::string(width - filled, '.'), done, total);
-                    std::fflush(stdout);
+                    say("\rEpoch {} [{}{}] {}/{}", epoch, std::string(filled, '#'),
+                        std::string(width - filled, '.'), done, total);
                 },
                 [&] { return stop.requested(); });
         } catch (const vaednn::NumericalError& e) {
-            // Nothing is saved after a non-finite loss: the checkpoint on disk is the last good
-            // one.
-            std::error_code exists_ec;
-            throw vaednn::NumericalError(fmt::format(
-                "{}; training stopped{}", e.what(),
-                fs::exists(checkpoint, exists_ec)
-                    ? fmt::format(", the last good checkpoint {} is unchanged", checkpoint.string())
-                    : std::string(", before any checkpoint was written")));
+            // The guard runs before anything of the epoch is written: the checkpoint and
+            // metrics.csv on disk are the last good ones.
+            throw vaednn::NumericalError(
+                fmt::format("{}; training stopped and {}", e.what(), saved.describe(checkpoint)));
         }
-        if (progress_bar) fmt::print("\r{}\r", std::string(60, ' '));
+        if (progress_bar) say("\r{}\r", std::string(60, ' '));
 
         if (!metrics) {  // stopped by a signal mid-epoch
             const vaednn::TrainerProgress& p = r.trainer->progress();
             stall_seconds += p.stall_seconds - stall_before;
             images += p.images - images_before;
-            vaednn::save_checkpoint(checkpoint, *r.vae, *r.trainer, r.data);
-            fmt::print(
-                "vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint "
-                "written to {}\nresume with: vae_train --resume {} --epochs {} --out {}\n",
+            save();
+            say("vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint written "
+                "to {}\nresume with: {}\n",
                 stop.signal_number(), epoch, p.next_batch, r.trainer->batches_per_epoch(),
-                checkpoint.string(), checkpoint.string(), o.epochs, o.out);
+                checkpoint.string(), resume_command(checkpoint, o.epochs, folder.path()));
             finish();
             return 0;
         }
@@ -284,24 +384,26 @@ int run(const Options& o, const CLI::App& cli) {
         stall_seconds += metrics->stall_seconds - stall_before;
         images += metrics->images - images_before;
         history.push_back(*metrics);
-        vaednn::append_metrics_csv(csv, *metrics);
-        fmt::print(
-            "====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
+        vaednn::write_metrics_csv(folder.metrics(), history);
+        say("====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
             "images/s {:.0f}  {:.2f} s\n",
             metrics->epoch, metrics->train.loss, metrics->train.reconstruction, metrics->train.kl,
             metrics->test.loss, metrics->images_per_second, metrics->train_seconds);
-        std::fflush(stdout);
-        write_epoch_figures(out, r, metrics->epoch, history);
-        const bool last = metrics->epoch == o.epochs;
-        if (last || metrics->epoch % o.checkpoint_every == 0 || stop.requested()) {
-            vaednn::save_checkpoint(checkpoint, *r.vae, *r.trainer, r.data);
+        // Pictures are for people: one that cannot be written is reported and costs nothing.
+        // They come before the checkpoint, which so records the prior-sample stream they used.
+        try {
+            write_epoch_figures(folder.path(), r, metrics->epoch, history);
+        } catch (const vaednn::Error& e) {
+            complain("vae_train: warning: epoch {}'s figures were not written: {}\n",
+                     metrics->epoch, e.what());
         }
+        const bool last = metrics->epoch == o.epochs;
+        if (last || metrics->epoch % o.checkpoint_every == 0 || stop.requested()) save();
         if (stop.requested() && !last) {
-            fmt::print(
-                "vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
-                "resume with: vae_train --resume {} --epochs {} --out {}\n",
-                stop.signal_number(), metrics->epoch, checkpoint.string(), checkpoint.string(),
-                o.epochs, o.out);
+            say("vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
+                "resume with: {}\n",
+                stop.signal_number(), metrics->epoch, checkpoint.string(),
+                resume_command(checkpoint, o.epochs, folder.path()));
             finish();
             return 0;
         }
@@ -341,14 +443,22 @@ int main(int argc, char** argv) {
     cli.add_option("--threads", options.threads, "Compute threads (oneDNN's OpenMP and oneTBB)")
         ->check(CLI::Range(1, 1024));
     cli.add_option("--limit", options.limit, "Train on the first N images only (0: all)");
-    cli.add_option("--out", options.out, "Folder for metrics, figures, timing and checkpoints");
+    cli.add_option("--out", options.out,
+                   "Folder for metrics, figures, timing and checkpoints (default: out, or the "
+                   "folder of the checkpoint given to --resume)");
+    cli.add_flag("--overwrite", options.overwrite,
+                 "Replace the files of another run that --out holds (without it such a folder is "
+                 "refused)");
+    cli.add_option("--max-memory", options.max_memory,
+                   "Refuse a configuration whose model, batch and data would need more memory "
+                   "than this (bytes, or with a unit: 8GB, 512MB; default: 3/4 of the RAM)")
+        ->transform(CLI::AsSizeValue(false));
     cli.add_option("--checkpoint-every", options.checkpoint_every,
                    "Write the checkpoint every N epochs (and always at the end or on Ctrl-C)")
         ->check(CLI::Range(1, 100000));
     cli.add_option("--resume", options.resume,
                    "Continue the run saved in this checkpoint (the model, data order and "
-                   "position come from it)")
-        ->check(CLI::ExistingFile);
+                   "position come from it)");
     cli.add_flag("--quiet", options.quiet, "Print only the start table, epoch lines and errors");
     return vaednn::app::run_main("vae_train", cli, argc, argv, [&] { return run(options, cli); });
 }

@@ -16,11 +16,15 @@
 // - pipeline: the oneTBB batch pipeline alone (gather, scale, hand over), no training.
 #include <benchmark/benchmark.h>
 
+#include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "engine/builder.hpp"
@@ -313,26 +317,71 @@ void register_layer_benchmarks() {
     }
 }
 
-// Takes --threads=N (or --threads N) out of argv before Google Benchmark sees it.
+// bench_vae's own flag, --threads=N (or --threads N), is taken out of argv before Google
+// Benchmark parses the rest. A bad value ends the run with one line and exit code 2, like
+// vae_train's flags: a typo must not turn into a benchmark at some other thread count.
+constexpr int kMaxThreads = 1024;
+
+[[noreturn]] void reject_threads(const char* why) {
+    std::fprintf(stderr, "bench_vae: --threads: %s\n", why);
+    std::exit(2);
+}
+
+[[noreturn]] void reject_threads(std::string_view value, const char* why) {
+    std::fprintf(stderr, "bench_vae: --threads: '%.*s' %s\n", static_cast<int>(value.size()),
+                 value.data(), why);
+    std::exit(2);
+}
+
+constexpr const char* kThreadsMissing = "a value is missing (--threads=N, N between 1 and 1024)";
+
+// A whole number in 1..kMaxThreads and nothing else: no blanks, no trailing characters. ("-3"
+// parses, and is out of range; "+3" and "3.0" are not numbers.)
+int parse_threads(std::string_view text) {
+    if (text.empty()) reject_threads(kThreadsMissing);
+    long long value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error == std::errc::invalid_argument || end != text.data() + text.size()) {
+        reject_threads(text, "is not a number");
+    }
+    if (error == std::errc::result_out_of_range || value < 1 || value > kMaxThreads) {
+        reject_threads(text, "must be between 1 and 1024");
+    }
+    return static_cast<int>(value);
+}
+
+// Removes every --threads flag (and its value) from argv; returns the last value given, or 0
+// when there is none.
 int take_threads_flag(int& argc, char** argv) {
     int threads = 0;
+    int kept = 1;
     for (int i = 1; i < argc; ++i) {
-        const char* value = nullptr;
-        int consumed = 0;
-        if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-            value = argv[i] + 10;
-            consumed = 1;
-        } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            value = argv[i + 1];
-            consumed = 2;
+        const std::string_view arg = argv[i];
+        if (arg.starts_with("--threads=")) {
+            threads = parse_threads(arg.substr(std::strlen("--threads=")));
+        } else if (arg == "--threads") {
+            // The next argument is the value, unless it is missing or another flag.
+            if (i + 1 == argc || std::string_view(argv[i + 1]).starts_with("--")) {
+                reject_threads(kThreadsMissing);
+            }
+            threads = parse_threads(argv[++i]);
+        } else {
+            argv[kept++] = argv[i];
         }
-        if (value == nullptr) continue;
-        threads = std::atoi(value);
-        for (int j = i; j + consumed <= argc; ++j) argv[j] = argv[j + consumed];
-        argc -= consumed;
-        break;
     }
+    argv[kept] = nullptr;
+    argc = kept;
     return threads;
+}
+
+// Google Benchmark's --help, after a line for bench_vae's own flag.
+void print_help() {
+    std::printf(
+        "bench_vae [--threads=N] [Google Benchmark flags below]\n"
+        "          --threads=N: compute threads (oneDNN's OpenMP team and oneTBB), 1..%d;\n"
+        "          default: every hardware thread\n",
+        kMaxThreads);
+    benchmark::PrintDefaultHelp();
 }
 
 }  // namespace
@@ -348,7 +397,7 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("threads", std::to_string(threads));
     benchmark::AddCustomContext("cpu_model", info.cpu_model);
     register_layer_benchmarks();
-    benchmark::Initialize(&argc, argv);
+    benchmark::Initialize(&argc, argv, print_help);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

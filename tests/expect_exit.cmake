@@ -1,8 +1,16 @@
 # Runs a command and checks its exit code and output, for CLI tests:
 #   cmake -DCMD="prog;arg;..." -DEXPECT_CODE=2 -DEXPECT_OUTPUT=regex [-DREJECT_OUTPUT=regex]
-#         -P expect_exit.cmake
+#         [-DWORK_DIR=dir] -P expect_exit.cmake
+# WORK_DIR, when given, is emptied and the command runs in it (what it writes stays there).
+if(DEFINED WORK_DIR)
+  file(REMOVE_RECURSE "${WORK_DIR}")
+  file(MAKE_DIRECTORY "${WORK_DIR}")
+else()
+  set(WORK_DIR ".")
+endif()
 execute_process(
   COMMAND ${CMD}
+  WORKING_DIRECTORY "${WORK_DIR}"
   RESULT_VARIABLE code
   OUTPUT_VARIABLE out
   ERROR_VARIABLE err)

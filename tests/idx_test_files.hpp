@@ -38,13 +38,22 @@ inline void write_raw(const std::filesystem::path& file, const Bytes& bytes) {
     if (!out) throw std::runtime_error("cannot write test file " + file.string());
 }
 
-inline Bytes gzip_bytes(const Bytes& bytes) {
-    uLongf size = compressBound(static_cast<uLong>(bytes.size())) + 32;
+// One gzip member holding `bytes`. A non-empty `name` goes into the member's header (FNAME), which
+// lets a test move where the member ends byte by byte without changing what it holds.
+inline Bytes gzip_bytes(const Bytes& bytes, const std::string& name = {}) {
+    uLongf size = compressBound(static_cast<uLong>(bytes.size())) + 32 + name.size();
     Bytes out(size);
     z_stream stream{};
     // windowBits 15 + 16 asks zlib for a gzip wrapper rather than a zlib one.
     if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         throw std::runtime_error("deflateInit2 failed");
+    }
+    std::string name_field = name;  // zlib wants a mutable, NUL-terminated buffer
+    gz_header header{};
+    header.name = reinterpret_cast<Bytef*>(name_field.data());
+    header.os = 3;  // Unix, as gzip(1) writes
+    if (!name.empty() && deflateSetHeader(&stream, &header) != Z_OK) {
+        throw std::runtime_error("deflateSetHeader failed");
     }
     stream.next_in = const_cast<Bytef*>(bytes.data());
     stream.avail_in = static_cast<uInt>(bytes.size());
@@ -65,6 +74,24 @@ inline Bytes counting_bytes(std::size_t n) {
     Bytes out(n);
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(i);
     return out;
+}
+
+// Bytes that do not compress (a fixed xorshift sequence), so a gzip stream is as long as its data.
+inline Bytes noise_bytes(std::size_t n) {
+    Bytes out(n);
+    std::uint64_t state = 0x9E3779B97F4A7C15u;
+    for (std::size_t i = 0; i < n; ++i) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out[i] = static_cast<std::uint8_t>(state >> 32);
+    }
+    return out;
+}
+
+inline Bytes concat(Bytes a, const Bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
 }
 
 }  // namespace vaednn::testing

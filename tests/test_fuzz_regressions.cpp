@@ -5,8 +5,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string_view>
 
 #include "test_support.hpp"
+#include "vaednn/checkpoint.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/idx.hpp"
 #include "vaednn/safetensors.hpp"
@@ -71,6 +74,43 @@ TEST_F(FuzzRegressions, SafetensorsInputsGiveAResultOrACheckpointError) {
             EXPECT_LE(bytes, fs::file_size(input)) << input;
         } catch (const CheckpointError& e) {
             EXPECT_FALSE(std::string(e.what()).empty()) << input;
+            // Names and values are quoted in short excerpts, however long the input.
+            EXPECT_LE(std::string_view(e.what()).size(), input.string().size() + 1024) << input;
+        }
+    }
+}
+
+TEST_F(FuzzRegressions, CheckpointMetadataInputsGiveInfoInRangeOrAnError) {
+    const auto files = inputs("checkpoint");
+    ASSERT_FALSE(files.empty());
+    for (const fs::path& input : files) {
+        // As fuzz_checkpoint reads them: "key=value" lines over the two fields that make a
+        // checkpoint; a line without '=' removes its key.
+        std::map<std::string, std::string> metadata = {{"format", "vaednn-checkpoint"},
+                                                       {"format_version", "1"}};
+        const std::string bytes = bytes_of(input);
+        std::string_view rest = bytes;
+        while (!rest.empty()) {
+            const std::size_t end = std::min(rest.find('\n'), rest.size());
+            const std::string_view line = rest.substr(0, end);
+            rest.remove_prefix(std::min(end + 1, rest.size()));
+            const std::size_t equals = line.find('=');
+            if (equals == std::string_view::npos) {
+                metadata.erase(std::string(line));
+            } else {
+                metadata[std::string(line.substr(0, equals))] =
+                    std::string(line.substr(equals + 1));
+            }
+        }
+        try {
+            const CheckpointInfo info = checkpoint_info("fuzz.safetensors", metadata);
+            EXPECT_NO_THROW(info.config.validate()) << input;
+            EXPECT_GE(info.trainer.batch_size, 1u) << input;
+            EXPECT_LE(info.trainer.batch_size, kMaxBatchSize) << input;
+            EXPECT_GE(info.adam_step, 0) << input;
+            EXPECT_GE(info.progress.epochs_done, 0) << input;
+        } catch (const Error& e) {
+            EXPECT_LE(std::string_view(e.what()).size(), 1024u) << input;
         }
     }
 }

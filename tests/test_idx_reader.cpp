@@ -1,6 +1,21 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "data/byte_source.hpp"
 #include "idx_test_files.hpp"
 #include "test_support.hpp"
 #include "vaednn/dataset.hpp"
@@ -11,9 +26,12 @@ namespace vaednn {
 namespace {
 
 using testing::Bytes;
+using testing::concat;
 using testing::counting_bytes;
+using testing::gzip_bytes;
 using testing::idx_file;
 using testing::idx_header;
+using testing::noise_bytes;
 using testing::write_gzip;
 using testing::write_raw;
 
@@ -73,6 +91,75 @@ TEST_F(IdxReader, MissingFile) {
 
 TEST_F(IdxReader, DirectoryInsteadOfFile) {
     expect_error(dir(), 3, DataErrorKind::missing_file, "is a directory");
+}
+
+// What read_idx did with a file, run on a thread of its own: a reader stuck in open() or read()
+// must fail the test, not hang the suite.
+struct BoundedRead {
+    bool returned = false;  // false: still blocked when the wait ran out
+    std::optional<DataError> error;
+};
+
+BoundedRead read_idx_within(const std::filesystem::path& file, std::chrono::seconds patience) {
+    // A promise's future, unlike std::async's, does not wait for the thread when destroyed.
+    auto done = std::make_shared<std::promise<std::optional<DataError>>>();
+    auto result = done->get_future();
+    std::thread([file, done] {
+        try {
+            (void)read_idx(file, 3);
+            done->set_value(std::nullopt);
+        } catch (const DataError& e) {
+            done->set_value(e);
+        } catch (...) {
+            done->set_exception(std::current_exception());
+        }
+    }).detach();
+    if (result.wait_for(patience) != std::future_status::ready) return {};
+    return {true, result.get()};
+}
+
+TEST_F(IdxReader, FifoIsRefusedWithoutWaitingForAWriter) {
+    const std::filesystem::path fifo = path("train-images-idx3-ubyte");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+    const BoundedRead outcome = read_idx_within(fifo, std::chrono::seconds(60));
+    if (!outcome.returned) {
+        // Let the stuck reader go (a writer that opens and closes), so the process can end.
+        const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (writer >= 0) ::close(writer);
+        FAIL() << "read_idx blocked on a FIFO with no writer for 60 s";
+    }
+    ASSERT_TRUE(outcome.error.has_value()) << "read_idx read a FIFO without complaint";
+    EXPECT_EQ(outcome.error->kind(), DataErrorKind::missing_file) << outcome.error->what();
+    EXPECT_EQ(std::string(outcome.error->what()),
+              fifo.string() + ": is not a regular file (a FIFO)");
+}
+
+TEST_F(IdxReader, CharacterDevicesAreRefused) {
+    for (const char* device : {"/dev/null", "/dev/zero"}) {
+        expect_error(device, 3, DataErrorKind::missing_file,
+                     "is not a regular file (a character device)");
+    }
+}
+
+TEST_F(IdxReader, SocketIsRefused) {
+    const std::filesystem::path socket_path = path("sock");
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    ASSERT_LT(socket_path.string().size(), sizeof address.sun_path) << socket_path;
+    std::strcpy(address.sun_path, socket_path.c_str());
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0) << std::strerror(errno);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0)
+        << std::strerror(errno);
+    expect_error(socket_path, 3, DataErrorKind::missing_file, "is not a regular file (a socket)");
+    ::close(listener);
+}
+
+TEST_F(IdxReader, SymlinkToARegularFileIsRead) {
+    const Bytes pixels = counting_bytes(2 * 2 * 2);
+    write_raw(path("images"), idx_file({2, 2, 2}, pixels));
+    std::filesystem::create_symlink(path("images"), path("link"));
+    EXPECT_EQ(read_idx(path("link"), 3).bytes, pixels);
 }
 
 TEST_F(IdxReader, WrongMagic) {
@@ -162,6 +249,96 @@ TEST_F(IdxReader, GzipTrailingBytes) {
     expect_error(path("f.gz"), 3, DataErrorKind::trailing_bytes, "unexpected bytes follow");
 }
 
+TEST_F(IdxReader, GzipStreamFollowedByGarbage) {
+    const Bytes gz = gzip_bytes(idx_file({2, 2, 2}, counting_bytes(8)));
+    const std::vector<std::pair<std::string, Bytes>> tails = {
+        {"text", {'g', 'a', 'r', 'b', 'a', 'g', 'e'}},
+        {"one zero byte", {0}},
+        {"zero padding", Bytes(4096, 0)},
+        {"half a gzip magic", {0x1f}},
+        {"a gzip magic backwards", {0x8b, 0x1f, 0x08, 0x00}},
+    };
+    for (const auto& [what, tail] : tails) {
+        SCOPED_TRACE(what);
+        write_raw(path("f.gz"), concat(gz, tail));
+        expect_error(path("f.gz"), 3, DataErrorKind::trailing_bytes,
+                     "after the end of the gzip stream");
+    }
+}
+
+TEST_F(IdxReader, ConcatenatedGzipMembersAreOneStream) {
+    // `cat a.gz b.gz` is a valid gzip file: its data is a's followed by b's.
+    const Bytes file = idx_file({3, 5, 7}, counting_bytes(3 * 5 * 7));
+    const Bytes head(file.begin(), file.begin() + 10);
+    const Bytes middle(file.begin() + 10, file.begin() + 50);
+    const Bytes tail(file.begin() + 50, file.end());
+    write_raw(path("f.gz"), concat(concat(gzip_bytes(head), gzip_bytes(middle)), gzip_bytes(tail)));
+    const IdxArray array = read_idx(path("f.gz"), 3);
+    EXPECT_EQ(array.bytes, counting_bytes(3 * 5 * 7));
+}
+
+TEST_F(IdxReader, GarbageAfterTheLastOfSeveralMembers) {
+    const Bytes file = idx_file({2, 2, 2}, counting_bytes(8));
+    const Bytes head(file.begin(), file.begin() + 7);
+    const Bytes tail(file.begin() + 7, file.end());
+    write_raw(path("f.gz"), concat(concat(gzip_bytes(head), gzip_bytes(tail)), {'x', 'y'}));
+    expect_error(path("f.gz"), 3, DataErrorKind::trailing_bytes,
+                 "after the end of the gzip stream");
+}
+
+TEST_F(IdxReader, SecondGzipMemberCutShort) {
+    const Bytes file = idx_file({64, 28, 28}, noise_bytes(64 * 28 * 28));
+    const Bytes head(file.begin(), file.begin() + 16);
+    const Bytes tail(file.begin() + 16, file.end());
+    Bytes second = gzip_bytes(tail);
+    second.resize(second.size() / 2);
+    write_raw(path("f.gz"), concat(gzip_bytes(head), second));
+    expect_error(path("f.gz"), 3, DataErrorKind::corrupt_gzip, "the gzip stream is cut short");
+}
+
+TEST_F(IdxReader, GzipMemberBoundaryAnywhereNearTheEndOfAnInputChunk) {
+    // The reader takes the compressed file in chunks; a member may end, and the next one's magic
+    // bytes may begin, at any offset of a chunk, including split across two chunks. The first
+    // member's name field moves its end across the first chunk boundary one byte at a time.
+    const Bytes file = idx_file({300000}, noise_bytes(300000));
+    const Bytes head(file.begin(), file.begin() + 100000);
+    const Bytes tail(file.begin() + 100000, file.end());
+    const Bytes second = gzip_bytes(tail);
+    // A name of n bytes makes the member `fixed + n` bytes long.
+    const std::size_t fixed = gzip_bytes(head, "n").size() - 1;
+    constexpr std::size_t chunk = detail::ByteSource::kInputChunk;
+    ASSERT_LT(fixed + 1, chunk - 3) << "the first member must be able to end before the boundary";
+    for (std::size_t end = chunk - 3; end <= chunk + 3; ++end) {
+        SCOPED_TRACE(end);
+        const Bytes first = gzip_bytes(head, std::string(end - fixed, 'n'));
+        ASSERT_EQ(first.size(), end);
+        write_raw(path("f.gz"), concat(first, second));
+        EXPECT_EQ(read_idx(path("f.gz"), 1).bytes, noise_bytes(300000));
+        write_raw(path("g.gz"), concat(first, {0x1f}));
+        expect_error(path("g.gz"), 1, DataErrorKind::trailing_bytes,
+                     "after the end of the gzip stream");
+    }
+}
+
+TEST_F(IdxReader, FuzzRegressionsOfGzipFollowedByGarbageAreRejected) {
+    // tests/fuzz_regressions/idx/gzip-then-*: as the fuzzer reads them, the first byte picks the
+    // rank and the rest is the file.
+    std::size_t seen = 0;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::filesystem::path(VAEDNN_TEST_FUZZ_DIR) / "idx")) {
+        if (entry.path().filename().string().rfind("gzip-then-", 0) != 0) continue;
+        SCOPED_TRACE(entry.path().string());
+        std::ifstream in(entry.path(), std::ios::binary);
+        const Bytes input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        ASSERT_GT(input.size(), 1u);
+        write_raw(path("input.idx.gz"), Bytes(input.begin() + 1, input.end()));
+        expect_error(path("input.idx.gz"), 1 + input[0] % 4, DataErrorKind::trailing_bytes,
+                     "after the end of the gzip stream");
+        ++seen;
+    }
+    EXPECT_GE(seen, 4u);
+}
+
 long peak_rss_kib() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -186,7 +363,79 @@ TEST_F(IdxReader, LyingRawHeaderDoesNotAllocateWhatItClaims) {
 
 // --- Image sets: images and labels together. ---
 
-class ImageSetFiles : public testing::TempDirTest {};
+class ImageSetFiles : public testing::TempDirTest {
+  protected:
+    // The four files of a dataset, each `count` images of 1 x 1 pixels and `count` labels: every
+    // file claims `count` bytes.
+    void write_dataset(std::uint32_t count) const {
+        Bytes labels = counting_bytes(count);
+        for (auto& label : labels) label = static_cast<std::uint8_t>(label % 10);
+        for (const char* split : {"train", "t10k"}) {
+            write_raw(dir() / (std::string(split) + "-images-idx3-ubyte"),
+                      idx_file({count, 1, 1}, counting_bytes(count)));
+            write_raw(dir() / (std::string(split) + "-labels-idx1-ubyte"),
+                      idx_file({count}, labels));
+        }
+    }
+};
+
+TEST_F(ImageSetFiles, DefaultCaps) {
+    EXPECT_EQ(IdxLimits{}.max_bytes, std::size_t{2} << 30);
+    EXPECT_EQ(IdxLimits{}.max_total_bytes, std::size_t{4} << 30);
+}
+
+TEST_F(ImageSetFiles, DatasetCapCountsTheSumOfItsFiles) {
+    // Four files of 1000 bytes each: every one is within the per-file cap, the four are not
+    // within a total of 3500.
+    write_dataset(1000);
+    const Dataset fits =
+        load_dataset(dir(), "custom", {.max_bytes = 1000, .max_total_bytes = 4000});
+    EXPECT_EQ(fits.test.count, 1000u);
+    try {
+        (void)load_dataset(dir(), "custom", {.max_bytes = 1000, .max_total_bytes = 3500});
+        FAIL() << "expected the dataset's total cap to be enforced";
+    } catch (const DataError& e) {
+        EXPECT_EQ(e.kind(), DataErrorKind::too_large) << e.what();
+        EXPECT_EQ(e.file(), dir() / "t10k-labels-idx1-ubyte");
+        EXPECT_NE(std::string(e.what()).find("claim 1000 bytes, more than the 500 bytes left of "
+                                             "the limit of 3500"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(ImageSetFiles, ImageSetCapCountsImagesAndLabels) {
+    write_raw(dir() / "img", idx_file({3, 2, 2}, counting_bytes(12)));
+    write_raw(dir() / "lab", idx_file({3}, {0, 9, 4}));
+    EXPECT_EQ(load_image_set(dir() / "img", dir() / "lab", {.max_total_bytes = 15}).count, 3u);
+    try {
+        (void)load_image_set(dir() / "img", dir() / "lab", {.max_total_bytes = 14});
+        FAIL() << "expected the total cap to cover images and labels together";
+    } catch (const DataError& e) {
+        EXPECT_EQ(e.kind(), DataErrorKind::too_large) << e.what();
+        EXPECT_EQ(e.file(), dir() / "lab");
+    }
+}
+
+TEST_F(ImageSetFiles, LyingGzipHeaderOverTheTotalCapFailsFast) {
+    // 1.9 GB claimed, under the 2 GiB per-file cap but over a 1 GiB budget: rejected from the
+    // header alone, before a byte of the payload is inflated or allocated.
+    write_gzip(dir() / "img.gz", idx_file({1900000000, 1, 1}, counting_bytes(10)));
+    write_raw(dir() / "lab", idx_file({1}, {0}));
+    const long before = peak_rss_kib();
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        (void)load_image_set(dir() / "img.gz", dir() / "lab", {.max_total_bytes = 1u << 30});
+        FAIL() << "expected too_large";
+    } catch (const DataError& e) {
+        EXPECT_EQ(e.kind(), DataErrorKind::too_large) << e.what();
+        EXPECT_EQ(e.file(), dir() / "img.gz");
+        EXPECT_NE(std::string(e.what()).find("claim 1900000000 bytes"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_LT(peak_rss_kib() - before, 64 * 1024) << "peak RSS grew by more than 64 MiB";
+}
 
 TEST_F(ImageSetFiles, LoadsMatchingImagesAndLabels) {
     write_raw(dir() / "img", idx_file({3, 2, 2}, counting_bytes(12)));

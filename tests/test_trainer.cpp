@@ -121,7 +121,9 @@ TEST(Trainer, LimitAndImageSizeChecks) {
     EXPECT_THROW(Trainer(vae, data, {0, 1, 0}), ConfigError);
     Dataset wrong = data;
     wrong.train.rows = 32;
-    EXPECT_THROW(Trainer(vae, wrong, {16, 1, 0}), ConfigError);
+    // Images of another size are a fault of the data, not of the options.
+    EXPECT_THROW(Trainer(vae, wrong, {16, 1, 0}), DataError);
+    EXPECT_THROW(Trainer(vae, data, {kMaxBatchSize + 1, 1, 0}), ConfigError);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "vaednn/model.hpp"
@@ -24,6 +25,8 @@ struct CheckpointInfo {
     std::string dataset;   // the dataset's name, e.g. "mnist"
     std::string data_dir;  // where it was read
     std::size_t train_count = 0;
+    std::string data_digest;  // Trainer::data_digest() of the data trained on; empty: unknown
+    int threads = 0;          // compute threads of the run that wrote it; 0: unknown
 };
 
 struct Checkpoint {
@@ -32,6 +35,7 @@ struct Checkpoint {
 };
 
 // Writes atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint.
+// Throws NumericalError, writing nothing, when the model's state is not finite.
 void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
                      const Dataset& data);
 
@@ -39,6 +43,11 @@ void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Tr
 // a configuration that validates, every parameter and moment present with its shape for that
 // configuration, and no tensor besides them. Throws CheckpointError naming the field or tensor.
 Checkpoint read_checkpoint(const std::filesystem::path& file);
+
+// The checkpoint's metadata, every field type- and range-checked (nothing in a file is trusted);
+// throws CheckpointError naming the field. read_checkpoint's first half, for tools and fuzzers.
+CheckpointInfo checkpoint_info(const std::filesystem::path& file,
+                               const std::map<std::string, std::string>& metadata);
 
 // Builds the model the checkpoint holds: configuration, seed, parameters, Adam state, noise.
 Vae restore_model(const Checkpoint& checkpoint);

@@ -35,7 +35,8 @@ struct Dataset {
 };
 
 // Reads one split from its images file (rank 3) and labels file (rank 1), and checks that they
-// agree on the count and that every label is a digit.
+// agree on the count and that every label is a digit. Each file may claim limits.max_bytes, the
+// two together limits.max_total_bytes.
 ImageSet load_image_set(const std::filesystem::path& images_file,
                         const std::filesystem::path& labels_file, const IdxLimits& limits = {});
 
@@ -45,7 +46,8 @@ std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std:
 
 // Reads the four standard files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; each raw or .gz) from `dir`.
-// Both splits must have the same image size.
+// Both splits must have the same image size. Each file may claim limits.max_bytes, the four
+// together limits.max_total_bytes; pass smaller limits to read within a tighter budget.
 Dataset load_dataset(const std::filesystem::path& dir, std::string name,
                      const IdxLimits& limits = {});
 

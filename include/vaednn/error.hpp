@@ -53,6 +53,23 @@ class NumericalError : public Error {
     using Error::Error;
 };
 
+// A fault of one file, named first in the message ("path: what is wrong").
+class FileError : public Error {
+  public:
+    FileError(std::filesystem::path file, const std::string& what)
+        : Error(file.string() + ": " + what), file_(std::move(file)) {}
+    const std::filesystem::path& file() const noexcept { return file_; }
+
+  private:
+    std::filesystem::path file_;
+};
+
+// Writing or reading an output file failed (full disk, permissions, a folder in use).
+class IoError : public FileError {
+  public:
+    using FileError::FileError;
+};
+
 // A configuration value the library cannot work with.
 class ConfigError : public Error {
   public:

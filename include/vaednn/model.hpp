@@ -97,6 +97,10 @@ class Vae {
     // moment is missing or misshapen; nothing changes then).
     void set_adam_state(const std::vector<Tensor>& moments, std::int64_t step);
 
+    // False when any parameter or Adam moment is NaN or infinite: the model diverged, and
+    // nothing of it may be saved.
+    bool state_is_finite() const noexcept;
+
     std::int64_t optimizer_steps() const noexcept;
     std::uint64_t seed() const noexcept;
     // How many noise draws the model has made (training and evaluation, and prior samples):

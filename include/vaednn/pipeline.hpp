@@ -16,8 +16,9 @@ namespace vaednn {
 
 class BatchPipeline {
   public:
-    // Fills `out` (indices.size() x pixels floats) with the images `indices`. May throw: the
-    // exception reaches the caller of next().
+    // Fills `out` (indices.size() x pixels floats) with the images `indices`. Called from
+    // several loader threads at once, for different batches. May throw: the exception reaches
+    // the caller of next() after every batch before the failing one (see next()).
     using Gather =
         std::function<void(std::span<const std::uint32_t> indices, std::span<float> out)>;
 
@@ -37,7 +38,10 @@ class BatchPipeline {
     BatchPipeline& operator=(const BatchPipeline&) = delete;
 
     // The next batch, or nothing after the last. The previous batch's buffer goes back to the
-    // pool, so a Batch is valid until the next call. Rethrows a loader's exception.
+    // pool, so a Batch is valid until the next call. When a loader throws, every batch before
+    // the one it was loading still arrives, in order; then this call rethrows its exception (the
+    // earliest batch's, when several fail), and so does every later call: no batch after it is
+    // delivered, and the loaders start no new batch once one has failed.
     std::optional<Batch> next();
 
     // Seconds next() spent waiting for a batch that was not ready.

@@ -13,10 +13,13 @@
 
 namespace vaednn {
 
-// Appends one epoch's row, writing the header first when the file is new. Values are written at
-// round-trip precision, so identical runs write identical files.
-void append_metrics_csv(const std::filesystem::path& file, const EpochMetrics& metrics);
-// Reads the rows back (for a resumed run's loss curves). Throws Error on a malformed file.
+// Writes the header and one row per epoch, replacing the file atomically (never truncated in
+// place, so a full disk or a crash leaves the previous version). Values are written at
+// round-trip precision, so identical runs write identical files. Throws IoError.
+void write_metrics_csv(const std::filesystem::path& file, std::span<const EpochMetrics> rows);
+// Reads the rows back (for a resumed run's loss curves); a missing file holds none. A last line
+// cut short without its newline (a torn write by an older version) is left out. Throws Error on
+// any other malformed row.
 std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file);
 
 struct StepStatistics {

@@ -19,5 +19,7 @@ RuntimeInfo runtime_info();
 // flush-to-zero / denormals-are-zero for them. Returns the number actually in force.
 // Throws ConfigError when threads < 1.
 int set_compute_threads(int threads);
+// The number of threads the compute pools use now.
+int compute_threads();
 
 }  // namespace vaednn

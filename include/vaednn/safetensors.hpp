@@ -14,14 +14,9 @@
 namespace vaednn {
 
 // A safetensors file that is missing, malformed or does not fit what the caller expects.
-class CheckpointError : public Error {
+class CheckpointError : public FileError {
   public:
-    CheckpointError(std::filesystem::path file, const std::string& what)
-        : Error(file.string() + ": " + what), file_(std::move(file)) {}
-    const std::filesystem::path& file() const noexcept { return file_; }
-
-  private:
-    std::filesystem::path file_;
+    using FileError::FileError;
 };
 
 struct SafetensorsFile {
@@ -34,14 +29,25 @@ struct SafetensorsFile {
     std::filesystem::path file;
 };
 
+// What read_safetensors accepts from a file. Beyond the data, memory goes to the parsed header,
+// up to about 110 bytes per JSON value or key however short its text ("{}," is 3 bytes), so
+// max_header_values bounds it: about 120 MiB at the default, which a header of 100,000 tensors
+// stays under (it holds about 1,000,000 values). The header may nest at most 128 levels
+// (safetensors' own limit; a checkpoint's header needs 3): nlohmann's printing recurses once per
+// level, so the depth is checked before the header is parsed.
 struct SafetensorsLimits {
     std::size_t max_header_bytes = std::size_t{16} << 20;
     std::size_t max_file_bytes = std::size_t{4} << 30;
+    std::size_t max_header_values = std::size_t{1} << 20;
 };
 
-// Reads and checks a whole file: the header length is in bounds, the header is a JSON object
-// without duplicate names, every dtype is F32, every shape is valid, the data offsets are
-// contiguous, in order, and cover the data exactly. Throws CheckpointError naming the fault.
+// Reads and checks a whole file: it is a regular file (a FIFO or a device is refused at once,
+// never waited on), the header length is in bounds, the header is a JSON object nested at most
+// 128 levels with no key given twice in one object (no tensor named twice, no metadata field
+// given twice), every dtype is F32, every shape is valid, the data offsets are contiguous, in
+// order of (begin, end), and cover the data exactly. Throws CheckpointError naming the fault;
+// messages quote names and values from the file only in short excerpts, control characters
+// escaped.
 SafetensorsFile read_safetensors(const std::filesystem::path& file,
                                  const SafetensorsLimits& limits = {});
 

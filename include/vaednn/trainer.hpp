@@ -5,12 +5,16 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "vaednn/dataset.hpp"
 #include "vaednn/model.hpp"
 
 namespace vaednn {
+
+// The largest batch a trainer takes (vae_train's --batch-size and checkpoints are held to it).
+inline constexpr std::size_t kMaxBatchSize = 65536;
 
 struct TrainerOptions {
     std::size_t batch_size = 128;
@@ -54,7 +58,9 @@ class Trainer {
 
     // Trains the rest of the current epoch, then measures the test loss. `on_batch(done, total)`
     // runs after every step; when `stop()` returns true after a step, the epoch is left
-    // unfinished (progress() says where) and nothing is returned.
+    // unfinished (progress() says where) and nothing is returned. Throws NumericalError, before
+    // anything is reported, when a loss (training or test) or the model's state after an update
+    // is not finite.
     std::optional<EpochMetrics> run_epoch(
         const std::function<void(std::size_t, std::size_t)>& on_batch = {},
         const std::function<bool()>& stop = {});
@@ -62,6 +68,10 @@ class Trainer {
     LossTerms evaluate(const ImageSet& set);
 
     int epochs_done() const noexcept { return progress_.epochs_done; }
+    // A digest of the images this trainer trains and tests on (the first train_count() training
+    // images and the whole test set, with their sizes): "crc32:" and 16 hex digits. A checkpoint
+    // records it, so a resumed run can tell it is given other data.
+    const std::string& data_digest() const noexcept { return data_digest_; }
     std::size_t train_count() const noexcept { return train_count_; }
     std::size_t batches_per_epoch() const noexcept;
     const TrainerOptions& options() const noexcept { return options_; }
@@ -78,6 +88,7 @@ class Trainer {
     const Dataset& data_;
     TrainerOptions options_;
     std::size_t train_count_;
+    std::string data_digest_;
     TrainerProgress progress_;
     std::vector<float> batch_;
     std::vector<double> step_seconds_;

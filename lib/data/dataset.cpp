@@ -13,12 +13,13 @@ constexpr std::uint8_t kMaxLabel = 9;
 // Debian's dataset-fashion-mnist package.
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-}  // namespace
-
-ImageSet load_image_set(const std::filesystem::path& images_file,
-                        const std::filesystem::path& labels_file, const IdxLimits& limits) {
-    IdxArray images = read_idx(images_file, 3, limits);
-    IdxArray labels = read_idx(labels_file, 1, limits);
+// Reads one split; both files' claims come out of `budget`, which the caller may share with
+// other files.
+ImageSet read_image_set(const std::filesystem::path& images_file,
+                        const std::filesystem::path& labels_file, const IdxLimits& limits,
+                        IdxBudget& budget) {
+    IdxArray images = read_idx(images_file, 3, limits, budget);
+    IdxArray labels = read_idx(labels_file, 1, limits, budget);
 
     if (labels.dims[0] != images.dims[0]) {
         throw DataError(DataErrorKind::count_mismatch, labels_file,
@@ -42,6 +43,14 @@ ImageSet load_image_set(const std::filesystem::path& images_file,
     return set;
 }
 
+}  // namespace
+
+ImageSet load_image_set(const std::filesystem::path& images_file,
+                        const std::filesystem::path& labels_file, const IdxLimits& limits) {
+    IdxBudget budget(limits);
+    return read_image_set(images_file, labels_file, limits, budget);
+}
+
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& stem) {
     for (const auto& candidate : {dir / stem, dir / (stem + ".gz")}) {
         std::error_code ec;
@@ -62,10 +71,12 @@ Dataset load_dataset(const std::filesystem::path& dir, std::string name, const I
     Dataset data;
     data.name = std::move(name);
     data.dir = dir;
-    data.train = load_image_set(find_idx_file(dir, "train-images-idx3-ubyte"),
-                                find_idx_file(dir, "train-labels-idx1-ubyte"), limits);
-    data.test = load_image_set(find_idx_file(dir, "t10k-images-idx3-ubyte"),
-                               find_idx_file(dir, "t10k-labels-idx1-ubyte"), limits);
+    // One budget for all four files: IdxLimits::max_total_bytes bounds the whole dataset.
+    IdxBudget budget(limits);
+    data.train = read_image_set(find_idx_file(dir, "train-images-idx3-ubyte"),
+                                find_idx_file(dir, "train-labels-idx1-ubyte"), limits, budget);
+    data.test = read_image_set(find_idx_file(dir, "t10k-images-idx3-ubyte"),
+                               find_idx_file(dir, "t10k-labels-idx1-ubyte"), limits, budget);
     if (data.train.rows != data.test.rows || data.train.cols != data.test.cols) {
         throw DataError(
             DataErrorKind::bad_shape, dir,

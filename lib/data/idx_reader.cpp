@@ -83,9 +83,9 @@ std::vector<std::uint8_t> read_payload_gzip(detail::ByteSource& in, std::size_t 
     return bytes;
 }
 
-}  // namespace
-
-IdxArray read_idx(const std::filesystem::path& file, std::size_t rank, const IdxLimits& limits) {
+// Reads `file`; its claim is taken out of `budget` too when there is one.
+IdxArray read_idx_within(const std::filesystem::path& file, std::size_t rank,
+                         const IdxLimits& limits, IdxBudget* budget) {
     detail::ByteSource in(file);
 
     std::array<unsigned char, 4> magic{};
@@ -138,10 +138,29 @@ IdxArray read_idx(const std::filesystem::path& file, std::size_t rank, const Idx
                         fmt::format("IDX dimensions {} claim {} bytes, more than the limit of {}",
                                     shape, total, limits.max_bytes));
     }
+    // Files read together share one budget, so that many files just under the per-file limit
+    // cannot together make the reader take many times it.
+    if (budget != nullptr && !budget->take(total)) {
+        throw DataError(DataErrorKind::too_large, file,
+                        fmt::format("IDX dimensions {} claim {} bytes, more than the {} bytes left "
+                                    "of the limit of {} on the files read together",
+                                    shape, total, budget->left(), budget->total()));
+    }
 
     array.bytes =
         in.compressed() ? read_payload_gzip(in, total, shape) : read_payload_raw(in, total, shape);
     return array;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::filesystem::path& file, std::size_t rank, const IdxLimits& limits) {
+    return read_idx_within(file, rank, limits, nullptr);
+}
+
+IdxArray read_idx(const std::filesystem::path& file, std::size_t rank, const IdxLimits& limits,
+                  IdxBudget& budget) {
+    return read_idx_within(file, rank, limits, &budget);
 }
 
 }  // namespace vaednn

@@ -2,10 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <type_traits>
 
+#include "io/json_limits.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/runtime.hpp"
 
 namespace vaednn {
 namespace {
@@ -29,40 +36,142 @@ json config_to_json(const VaeConfig& c) {
             {"reference_batch", c.reference_batch}};
 }
 
-VaeConfig config_from_json(const json& j) {
-    VaeConfig c;
-    c.image_rows = j.at("image_rows").get<int>();
-    c.image_cols = j.at("image_cols").get<int>();
-    c.hidden = j.at("hidden").get<int>();
-    c.latent = j.at("latent").get<int>();
-    c.decoder_channels = j.at("decoder_channels").get<std::array<int, 3>>();
-    c.likelihood = likelihood_from_string(j.at("likelihood").get<std::string>());
-    c.adam.learning_rate = j.at("learning_rate").get<float>();
-    c.adam.beta1 = j.at("beta1").get<float>();
-    c.adam.beta2 = j.at("beta2").get<float>();
-    c.adam.epsilon = j.at("epsilon").get<float>();
-    c.reference_batch = j.at("reference_batch").get<int>();
-    return c;
-}
-
 json loss_to_json(const LossTerms& t) {
     return {{"loss", t.loss}, {"reconstruction", t.reconstruction}, {"kl", t.kl}};
 }
 
-LossTerms loss_from_json(const json& j) {
-    return {j.at("loss").get<double>(), j.at("reconstruction").get<double>(),
-            j.at("kl").get<double>()};
+// Every number in a checkpoint is untrusted: each is read through one of these, which check its
+// JSON type and its range before it is converted, so nothing wraps, truncates or sizes anything
+// unchecked. Messages name the field and never quote more than a short excerpt.
+class MetadataReader {
+  public:
+    MetadataReader(const std::filesystem::path& file, std::string section, const json& object)
+        : file_(file), section_(std::move(section)), object_(object) {
+        if (!object_.is_object()) fail("is not a JSON object");
+    }
+
+    const json& field(const char* key) const {
+        const auto it = object_.find(key);
+        if (it == object_.end()) fail(fmt::format("has no field '{}'", key));
+        return *it;
+    }
+    bool has(const char* key) const { return object_.contains(key); }
+    const std::filesystem::path& file() const noexcept { return file_; }
+
+    // Within [low, high]; every field of ours is a count, a position or a seed, never negative.
+    template <typename Int>
+    Int integer(const char* key, Int low, Int high) const {
+        static_assert(std::is_integral_v<Int>);
+        const json& v = field(key);
+        if (!v.is_number_integer()) fail(fmt::format("'{}' is not an integer", key));
+        // nlohmann stores every non-negative integer as unsigned, so a signed one is negative.
+        if (!v.is_number_unsigned()) fail(fmt::format("'{}' is negative", key));
+        const auto value = v.get<std::uint64_t>();
+        if (value < static_cast<std::uint64_t>(low) || value > static_cast<std::uint64_t>(high)) {
+            fail(fmt::format("'{}' is {}, outside {}..{}", key, value, low, high));
+        }
+        return static_cast<Int>(value);
+    }
+
+    // Finite and within [low, high].
+    double real(const char* key, double low, double high) const {
+        const json& v = field(key);
+        if (!v.is_number()) fail(fmt::format("'{}' is not a number", key));
+        const double value = v.get<double>();
+        if (!std::isfinite(value) || value < low || value > high) {
+            fail(fmt::format("'{}' is {}, outside [{}, {}]", key, value, low, high));
+        }
+        return value;
+    }
+
+    std::string text(const char* key, std::size_t max_bytes) const {
+        const json& v = field(key);
+        if (!v.is_string()) fail(fmt::format("'{}' is not a string", key));
+        const auto& value = v.get_ref<const std::string&>();
+        const bool control = std::any_of(value.begin(), value.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        });
+        if (value.size() > max_bytes || control) {
+            fail(fmt::format("'{}' is longer than {} bytes or holds control characters", key,
+                             max_bytes));
+        }
+        return value;
+    }
+
+    MetadataReader object(const char* key) const {
+        return MetadataReader(file_, section_ + "." + key, field(key));
+    }
+
+  private:
+    [[noreturn]] void fail(const std::string& what) const {
+        throw CheckpointError(file_, fmt::format("metadata '{}' {}", section_, what));
+    }
+
+    const std::filesystem::path& file_;
+    std::string section_;
+    const json& object_;
+};
+
+constexpr std::uint64_t kAnyU64 = std::numeric_limits<std::uint64_t>::max();
+// Bounds of what a run can reach, generous but far below where any product could overflow.
+constexpr std::size_t kMaxImages = std::size_t{1} << 32;
+constexpr int kMaxEpochs = 100000;  // vae_train's --epochs
+constexpr std::int64_t kMaxAdamSteps = std::int64_t{1} << 48;
+constexpr double kMaxSeconds = 1e9;
+constexpr double kMaxLossSum = 1e30;  // per-image losses summed over an epoch
+constexpr std::size_t kMaxPathBytes = 4096;
+constexpr std::size_t kMaxDigestBytes = 128;
+constexpr std::size_t kMaxMetadataFieldBytes = 64 << 10;
+
+VaeConfig config_from(const MetadataReader& j) {
+    VaeConfig c;
+    c.image_rows = j.integer<int>("image_rows", 4, 1024);
+    c.image_cols = j.integer<int>("image_cols", 4, 1024);
+    c.hidden = j.integer<int>("hidden", 1, 8192);
+    c.latent = j.integer<int>("latent", 1, 4096);
+    const json& channels = j.field("decoder_channels");
+    if (!channels.is_array() || channels.size() != c.decoder_channels.size()) {
+        throw CheckpointError(j.file(), "metadata 'config' 'decoder_channels' is not 3 integers");
+    }
+    for (std::size_t i = 0; i < c.decoder_channels.size(); ++i) {
+        const json one = {{"channels", channels[i]}};
+        c.decoder_channels[i] = MetadataReader(j.file(), "config.decoder_channels", one)
+                                    .integer<int>("channels", 1, 4096);
+    }
+    c.likelihood = likelihood_from_string(j.text("likelihood", 16));
+    c.adam.learning_rate = static_cast<float>(j.real("learning_rate", 1e-12, 10.0));
+    c.adam.beta1 = static_cast<float>(j.real("beta1", 0.0, 0.999999));
+    c.adam.beta2 = static_cast<float>(j.real("beta2", 0.0, 0.999999999));
+    c.adam.epsilon = static_cast<float>(j.real("epsilon", 1e-30, 0.5));
+    c.reference_batch = j.integer<int>("reference_batch", 1, static_cast<int>(kMaxBatchSize));
+    return c;
+}
+
+LossTerms loss_from(const MetadataReader& j) {
+    return {j.real("loss", -kMaxLossSum, kMaxLossSum),
+            j.real("reconstruction", -kMaxLossSum, kMaxLossSum),
+            j.real("kl", -kMaxLossSum, kMaxLossSum)};
 }
 
 // The metadata field `key` parsed as JSON, or a CheckpointError naming it.
-json metadata_json(const SafetensorsFile& file, const std::string& key) {
-    const auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) {
-        throw CheckpointError(file.file, fmt::format("metadata field '{}' is missing", key));
+json metadata_json(const std::filesystem::path& file,
+                   const std::map<std::string, std::string>& metadata, const std::string& key) {
+    const auto it = metadata.find(key);
+    if (it == metadata.end()) {
+        throw CheckpointError(file, fmt::format("metadata field '{}' is missing", key));
+    }
+    // Ours are a few hundred bytes; parsing megabytes of tiny values would cost far more memory.
+    if (it->second.size() > kMaxMetadataFieldBytes) {
+        throw CheckpointError(file, fmt::format("metadata field '{}' is {} bytes, more than {}",
+                                                key, it->second.size(), kMaxMetadataFieldBytes));
+    }
+    if (detail::json_nesting_depth(it->second) > detail::kMaxJsonDepth) {
+        throw CheckpointError(file, fmt::format("metadata field '{}' nests deeper than {} levels",
+                                                key, detail::kMaxJsonDepth));
     }
     json value = json::parse(it->second, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) {
-        throw CheckpointError(file.file, fmt::format("metadata field '{}' is not valid JSON", key));
+        throw CheckpointError(file, fmt::format("metadata field '{}' is not valid JSON", key));
     }
     return value;
 }
@@ -71,6 +180,12 @@ json metadata_json(const SafetensorsFile& file, const std::string& key) {
 
 void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
                      const Dataset& data) {
+    // A diverged model is never saved: the checkpoint on disk stays the last good one.
+    if (!vae.state_is_finite()) {
+        throw NumericalError(
+            fmt::format("{}: not written: the model's parameters or Adam moments are not finite",
+                        file.string()));
+    }
     std::vector<Tensor> tensors = vae.parameters();
     std::vector<Tensor> moments = vae.adam_moments();
     tensors.insert(tensors.end(), std::make_move_iterator(moments.begin()),
@@ -94,9 +209,15 @@ void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Tr
         {"epoch_images", p.images},
         {"epoch_train_seconds", p.train_seconds},
         {"epoch_stall_seconds", p.stall_seconds},
+        {"threads", compute_threads()},
     };
-    const json dataset = {
-        {"name", data.name}, {"dir", data.dir.string()}, {"train_count", trainer.train_count()}};
+    // Absolute, so the run resumes from any working directory.
+    std::error_code ec;
+    const std::filesystem::path data_dir = std::filesystem::absolute(data.dir, ec);
+    const json dataset = {{"name", data.name},
+                          {"dir", (ec ? data.dir : data_dir).string()},
+                          {"train_count", trainer.train_count()},
+                          {"digest", trainer.data_digest()}};
     const std::map<std::string, std::string> metadata = {
         {"format", kFormat},
         {"format_version", std::to_string(kFormatVersion)},
@@ -107,56 +228,65 @@ void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Tr
     write_safetensors(file, tensors, metadata);
 }
 
-Checkpoint read_checkpoint(const std::filesystem::path& path) {
-    Checkpoint checkpoint{{}, read_safetensors(path)};
-    const SafetensorsFile& file = checkpoint.file;
-    CheckpointInfo& info = checkpoint.info;
-
-    const auto format = file.metadata.find("format");
-    if (format == file.metadata.end() || format->second != kFormat) {
+CheckpointInfo checkpoint_info(const std::filesystem::path& path,
+                               const std::map<std::string, std::string>& metadata) {
+    const auto format = metadata.find("format");
+    if (format == metadata.end() || format->second != kFormat) {
         throw CheckpointError(path,
                               "is a safetensors file but not a vaednn checkpoint (metadata "
                               "'format' is not 'vaednn-checkpoint')");
     }
-    const auto version = file.metadata.find("format_version");
-    if (version == file.metadata.end() || version->second != std::to_string(kFormatVersion)) {
+    const auto version = metadata.find("format_version");
+    if (version == metadata.end() || version->second != std::to_string(kFormatVersion)) {
         throw CheckpointError(
             path,
             fmt::format("checkpoint format version '{}' is not supported "
                         "(this build reads version {})",
-                        version == file.metadata.end() ? "" : version->second, kFormatVersion));
+                        version == metadata.end() ? "" : detail::quoted_excerpt(version->second),
+                        kFormatVersion));
     }
+
+    CheckpointInfo info;
+    const json config_json = metadata_json(path, metadata, "config");
     try {
-        info.config = config_from_json(metadata_json(file, "config"));
+        info.config = config_from(MetadataReader(path, "config", config_json));
         info.config.validate();
-        const json state = metadata_json(file, "state");
-        info.model_seed = state.at("model_seed").get<std::uint64_t>();
-        info.adam_step = state.at("adam_step").get<std::int64_t>();
-        info.noise = {state.at("noise_training").get<std::uint64_t>(),
-                      state.at("noise_samples").get<std::uint64_t>()};
-        info.trainer.batch_size = state.at("batch_size").get<std::size_t>();
-        info.trainer.seed = state.at("data_seed").get<std::uint64_t>();
-        info.trainer.limit = state.at("limit").get<std::size_t>();
-        info.progress.epochs_done = state.at("epochs_done").get<int>();
-        info.progress.next_batch = state.at("next_batch").get<std::size_t>();
-        info.progress.sums = loss_from_json(state.at("epoch_sums"));
-        info.progress.images = state.at("epoch_images").get<std::size_t>();
-        info.progress.train_seconds = state.at("epoch_train_seconds").get<double>();
-        info.progress.stall_seconds = state.at("epoch_stall_seconds").get<double>();
-        const json dataset = metadata_json(file, "dataset");
-        info.dataset = dataset.at("name").get<std::string>();
-        info.data_dir = dataset.at("dir").get<std::string>();
-        info.train_count = dataset.at("train_count").get<std::size_t>();
-    } catch (const json::exception& e) {
-        throw CheckpointError(path,
-                              fmt::format("metadata is incomplete or mistyped ({})", e.what()));
     } catch (const ConfigError& e) {
         throw CheckpointError(path, fmt::format("holds an unusable configuration: {}", e.what()));
     }
-    if (info.adam_step < 0 || info.trainer.batch_size == 0 || info.progress.epochs_done < 0) {
-        throw CheckpointError(path,
-                              "metadata 'state' holds a negative step or epoch, or batch size 0");
-    }
+
+    const json state_json = metadata_json(path, metadata, "state");
+    const MetadataReader state(path, "state", state_json);
+    info.model_seed = state.integer<std::uint64_t>("model_seed", 0, kAnyU64);
+    info.adam_step = state.integer<std::int64_t>("adam_step", 0, kMaxAdamSteps);
+    info.noise = {state.integer<std::uint64_t>("noise_training", 0, kAnyU64),
+                  state.integer<std::uint64_t>("noise_samples", 0, kAnyU64)};
+    info.trainer.batch_size = state.integer<std::size_t>("batch_size", 1, kMaxBatchSize);
+    info.trainer.seed = state.integer<std::uint64_t>("data_seed", 0, kAnyU64);
+    info.trainer.limit = state.integer<std::size_t>("limit", 0, kMaxImages);
+    info.progress.epochs_done = state.integer<int>("epochs_done", 0, kMaxEpochs);
+    info.progress.next_batch = state.integer<std::size_t>("next_batch", 0, kMaxImages);
+    info.progress.sums = loss_from(state.object("epoch_sums"));
+    info.progress.images = state.integer<std::size_t>("epoch_images", 0, kMaxImages);
+    info.progress.train_seconds = state.real("epoch_train_seconds", 0.0, kMaxSeconds);
+    info.progress.stall_seconds = state.real("epoch_stall_seconds", 0.0, kMaxSeconds);
+    // Written since the thread count was recorded; older checkpoints leave it unknown (0).
+    if (state.has("threads")) info.threads = state.integer<int>("threads", 1, 1 << 20);
+
+    const json dataset_json = metadata_json(path, metadata, "dataset");
+    const MetadataReader dataset(path, "dataset", dataset_json);
+    info.dataset = dataset.text("name", 64);
+    info.data_dir = dataset.text("dir", kMaxPathBytes);
+    info.train_count = dataset.integer<std::size_t>("train_count", 1, kMaxImages);
+    if (dataset.has("digest")) info.data_digest = dataset.text("digest", kMaxDigestBytes);
+    return info;
+}
+
+Checkpoint read_checkpoint(const std::filesystem::path& path) {
+    Checkpoint checkpoint{{}, read_safetensors(path)};
+    const SafetensorsFile& file = checkpoint.file;
+    checkpoint.info = checkpoint_info(path, file.metadata);
+    const CheckpointInfo& info = checkpoint.info;
 
     // The tensors must be exactly the model's parameters and their two Adam moments. The shapes
     // come from the configuration alone: nothing the file claims is built before it is checked.
@@ -178,8 +308,8 @@ Checkpoint read_checkpoint(const std::filesystem::path& path) {
     }
     for (const Tensor& t : file.tensors) {
         if (!expected.contains(t.name)) {
-            throw CheckpointError(path,
-                                  fmt::format("tensor '{}' is not part of this model", t.name));
+            throw CheckpointError(path, fmt::format("tensor '{}' is not part of this model",
+                                                    detail::quoted_excerpt(t.name)));
         }
     }
     return checkpoint;

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <memory>
 #include <numbers>
+#include <string>
 
+#include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
 
 namespace vaednn {
@@ -22,19 +24,22 @@ struct ContextDeleter {
 using Surface = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
 using Context = std::unique_ptr<cairo_t, ContextDeleter>;
 
+// Encodes in memory, then writes atomically like every other output of a run.
 void save_png(cairo_surface_t* surface, const std::filesystem::path& file) {
-    const std::filesystem::path tmp = file.string() + ".tmp";
     cairo_surface_flush(surface);
-    const cairo_status_t status = cairo_surface_write_to_png(surface, tmp.c_str());
-    std::error_code ec;
+    std::string png;
+    const cairo_status_t status = cairo_surface_write_to_png_stream(
+        surface,
+        [](void* closure, const unsigned char* data, unsigned int length) {
+            static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+            return CAIRO_STATUS_SUCCESS;
+        },
+        &png);
     if (status != CAIRO_STATUS_SUCCESS) {
-        std::filesystem::remove(tmp, ec);
-        throw Error(fmt::format("{}: cannot write the PNG ({})", file.string(),
-                                cairo_status_to_string(status)));
+        throw IoError(file,
+                      fmt::format("cannot encode the PNG ({})", cairo_status_to_string(status)));
     }
-    std::filesystem::rename(tmp, file, ec);
-    if (ec)
-        throw Error(fmt::format("{}: cannot rename into place: {}", file.string(), ec.message()));
+    write_file_atomically(file, png);
 }
 
 // Tick values 1, 2 or 5 times a power of ten that cover [low, high] in about `count` steps.

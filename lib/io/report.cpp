@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
 
 namespace vaednn {
@@ -26,32 +27,16 @@ double percentile(const std::vector<double>& sorted, double q) {
     return sorted[low] + (rank - static_cast<double>(low)) * (sorted[high] - sorted[low]);
 }
 
-// Writes `text` to `file` through a temporary file and a rename.
-void write_text_atomically(const std::filesystem::path& file, const std::string& text) {
-    const std::filesystem::path tmp = file.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << text;
-        if (!out.flush()) throw Error(fmt::format("{}: cannot write", tmp.string()));
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, file, ec);
-    if (ec)
-        throw Error(fmt::format("{}: cannot rename into place: {}", file.string(), ec.message()));
-}
-
 }  // namespace
 
-void append_metrics_csv(const std::filesystem::path& file, const EpochMetrics& m) {
-    std::error_code ec;
-    const bool fresh =
-        !std::filesystem::exists(file, ec) || std::filesystem::file_size(file, ec) == 0;
-    std::ofstream out(file, std::ios::app);
-    if (fresh) out << kMetricsHeader << '\n';
-    out << fmt::format("{},{},{},{},{},{},{},{:.1f},{:.3f},{:.3f}\n", m.epoch, m.train.loss,
-                       m.train.reconstruction, m.train.kl, m.test.loss, m.test.reconstruction,
-                       m.test.kl, m.images_per_second, m.train_seconds, m.stall_seconds);
-    if (!out.flush()) throw Error(fmt::format("{}: cannot append", file.string()));
+void write_metrics_csv(const std::filesystem::path& file, std::span<const EpochMetrics> rows) {
+    std::string text = std::string(kMetricsHeader) + "\n";
+    for (const EpochMetrics& m : rows) {
+        text += fmt::format("{},{},{},{},{},{},{},{:.1f},{:.3f},{:.3f}\n", m.epoch, m.train.loss,
+                            m.train.reconstruction, m.train.kl, m.test.loss, m.test.reconstruction,
+                            m.test.kl, m.images_per_second, m.train_seconds, m.stall_seconds);
+    }
+    write_file_atomically(file, text);
 }
 
 std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file) {
@@ -63,6 +48,8 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file) {
     while (std::getline(in, line)) {
         ++number;
         if (number == 1 || line.empty()) continue;
+        // A line the file ends inside was cut short, even when what is left parses.
+        if (in.eof()) break;
         EpochMetrics m;
         char comma = 0;
         std::istringstream fields(line);
@@ -70,7 +57,9 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file) {
             m.train.kl >> comma >> m.test.loss >> comma >> m.test.reconstruction >> comma >>
             m.test.kl >> comma >> m.images_per_second >> comma >> m.train_seconds >> comma >>
             m.stall_seconds;
-        if (!fields) throw Error(fmt::format("{}:{}: not a metrics row", file.string(), number));
+        if (!fields || !(fields >> std::ws).eof()) {
+            throw Error(fmt::format("{}:{}: not a metrics row", file.string(), number));
+        }
         rows.push_back(m);
     }
     return rows;
@@ -131,7 +120,7 @@ void write_timing_json(const std::filesystem::path& file, const TimingReport& r)
                            {"cpu_model", r.runtime.cpu_model},
                            {"hardware_threads", r.runtime.hardware_threads},
                            {"threads", r.threads}}}};
-    write_text_atomically(file, report.dump(2) + "\n");
+    write_file_atomically(file, report.dump(2) + "\n");
 }
 
 std::string format_timing_table(const TimingReport& r) {

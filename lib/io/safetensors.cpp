@@ -3,15 +3,20 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
+
+#include "io/json_limits.hpp"
+#include "vaednn/atomic_file.hpp"
 
 namespace vaednn {
 namespace {
@@ -24,51 +29,163 @@ std::uint64_t read_u64_le(const unsigned char* p) {
     return v;
 }
 
-// Parses the header, refusing duplicate top-level names (nlohmann keeps the last silently).
-json parse_header(const std::filesystem::path& file, const std::string& text) {
-    std::set<std::string> names;
-    std::string duplicate;
-    const json::parser_callback_t callback = [&](int depth, json::parse_event_t event,
-                                                 json& parsed) {
-        if (event == json::parse_event_t::key && depth == 1 && parsed.is_string()) {
-            if (!names.insert(parsed.get<std::string>()).second && duplicate.empty()) {
-                duplicate = parsed.get<std::string>();
-            }
-        }
+// `text` (a tensor name, a key, a dumped value: anything from the file) for an error message:
+// a bounded excerpt, cut between UTF-8 characters (nlohmann refuses to print a string that ends
+// inside one, should the message ever go into JSON), with control characters escaped so that a
+// name cannot rewrite the terminal.
+std::string shown(std::string_view text) {
+    return detail::quoted_excerpt(text);
+}
+
+// A JSON value from the file for an error message (the header's depth is capped before parsing,
+// so dump() cannot recurse deeply).
+std::string shown_json(const json& value) {
+    return shown(value.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// Owns a file descriptor.
+class Descriptor {
+  public:
+    explicit Descriptor(int fd) : fd_(fd) {}
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    ~Descriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const noexcept { return fd_; }
+
+  private:
+    int fd_;
+};
+
+// Reads exactly `size` bytes: 0 when it did, else errno, or -1 at the end of the file.
+int read_exact(int fd, void* data, std::size_t size) {
+    auto* p = static_cast<char*>(data);
+    while (size > 0) {
+        const ssize_t n = ::read(fd, p, std::min<std::size_t>(size, std::size_t{1} << 30));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return -1;
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+std::string read_failure(int err) {
+    return err < 0 ? std::string("the file ends early (was it truncated while being read?)")
+                   : std::string(std::strerror(err));
+}
+
+// The header's first pass, without building anything: counts its values and refuses a key
+// repeated within one object (nlohmann keeps the last silently, so two readers could see two
+// different files: a tensor named twice, a metadata field given twice, a tensor's "shape" given
+// twice). Stops at the first fault. nlohmann's callback parser would do the same in one pass, but
+// it rescans the enclosing array or object each time an object ends: quadratic in a header like
+// [{},{},...], hours for 16 MiB.
+class HeaderScan : public nlohmann::json_sax<json> {
+  public:
+    explicit HeaderScan(std::size_t max_values) : max_values_(max_values) {}
+
+    bool null() override { return value(); }
+    bool boolean(bool) override { return value(); }
+    bool number_integer(number_integer_t) override { return value(); }
+    bool number_unsigned(number_unsigned_t) override { return value(); }
+    bool number_float(number_float_t, const string_t&) override { return value(); }
+    bool string(string_t&) override { return value(); }
+    bool binary(binary_t&) override { return value(); }
+    bool start_object(std::size_t) override {
+        open_objects_.emplace_back();
+        return value();
+    }
+    bool end_object() override {
+        open_objects_.pop_back();
         return true;
-    };
-    json header = json::parse(text, callback, /*allow_exceptions=*/false);
+    }
+    bool start_array(std::size_t) override { return value(); }
+    bool end_array() override { return true; }
+    bool key(string_t& name) override {
+        if (!open_objects_.back().insert(name).second) {
+            duplicate_ = name;
+            duplicate_is_tensor_ = open_objects_.size() == 1;
+            return false;
+        }
+        return value();  // a key costs about what a value does
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        invalid_ = true;
+        return false;
+    }
+
+    bool invalid() const noexcept { return invalid_; }
+    bool too_many_values() const noexcept { return values_ > max_values_; }
+    const std::string& duplicate() const noexcept { return duplicate_; }
+    bool duplicate_is_tensor() const noexcept { return duplicate_is_tensor_; }
+
+  private:
+    bool value() { return ++values_ <= max_values_; }
+
+    std::size_t max_values_;
+    std::size_t values_ = 0;
+    std::vector<std::set<std::string>> open_objects_;  // the keys seen in each enclosing object
+    std::string duplicate_;
+    bool duplicate_is_tensor_ = false;
+    bool invalid_ = false;
+};
+
+// Parses the header: its nesting is checked first (nlohmann's dump() recurses once per level),
+// then HeaderScan's rules, and only then is it built.
+json parse_header(const std::filesystem::path& file, const std::string& text,
+                  const SafetensorsLimits& limits) {
+    if (detail::json_nesting_depth(text) > detail::kMaxJsonDepth) {
+        throw CheckpointError(
+            file, fmt::format("the header nests deeper than {} levels", detail::kMaxJsonDepth));
+    }
+    HeaderScan scan(limits.max_header_values);
+    if (!json::sax_parse(text, &scan)) {
+        if (scan.invalid()) throw CheckpointError(file, "the header is not valid JSON");
+        if (scan.too_many_values()) {
+            throw CheckpointError(file, fmt::format("the header holds more than {} values",
+                                                    limits.max_header_values));
+        }
+        throw CheckpointError(
+            file, scan.duplicate_is_tensor()
+                      ? fmt::format("the header names tensor '{}' twice", shown(scan.duplicate()))
+                      : fmt::format("the header gives key '{}' twice in one object",
+                                    shown(scan.duplicate())));
+    }
+    json header = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (header.is_discarded()) throw CheckpointError(file, "the header is not valid JSON");
     if (!header.is_object()) throw CheckpointError(file, "the header is not a JSON object");
-    if (!duplicate.empty()) {
-        throw CheckpointError(file, fmt::format("the header names tensor '{}' twice", duplicate));
-    }
     return header;
 }
 
-std::size_t checked_size(const std::filesystem::path& file, const std::string& name,
+// The size in bytes of a float32 tensor of `shape`, which is stored in `dims`; `shown_name` is
+// already bounded for messages.
+std::size_t checked_size(const std::filesystem::path& file, const std::string& shown_name,
                          const json& shape, std::vector<std::int64_t>& dims) {
-    if (!shape.is_array())
-        throw CheckpointError(file, fmt::format("tensor '{}': shape is not an array", name));
+    if (!shape.is_array()) {
+        throw CheckpointError(file, fmt::format("tensor '{}': shape is not an array", shown_name));
+    }
     std::size_t count = 1;
     for (const json& d : shape) {
         if (!d.is_number_unsigned()) {
             throw CheckpointError(file,
                                   fmt::format("tensor '{}': shape {} holds a value that is not "
                                               "a non-negative integer",
-                                              name, shape.dump()));
+                                              shown_name, shown_json(shape)));
         }
         const auto value = d.get<std::uint64_t>();
         if (value > (std::uint64_t{1} << 40) || __builtin_mul_overflow(count, value, &count)) {
-            throw CheckpointError(
-                file, fmt::format("tensor '{}': shape {} is too large", name, shape.dump()));
+            throw CheckpointError(file, fmt::format("tensor '{}': shape {} is too large",
+                                                    shown_name, shown_json(shape)));
         }
         dims.push_back(static_cast<std::int64_t>(value));
     }
     std::size_t bytes = 0;
     if (__builtin_mul_overflow(count, sizeof(float), &bytes)) {
         throw CheckpointError(
-            file, fmt::format("tensor '{}': shape {} is too large", name, shape.dump()));
+            file, fmt::format("tensor '{}': shape {} is too large", shown_name, shown_json(shape)));
     }
     return bytes;
 }
@@ -90,25 +207,44 @@ const Tensor* SafetensorsFile::find(const std::string& name) const noexcept {
 
 const Tensor& SafetensorsFile::at(const std::string& name) const {
     const Tensor* t = find(name);
-    if (t == nullptr) throw CheckpointError(file, fmt::format("has no tensor '{}'", name));
+    if (t == nullptr) {
+        throw CheckpointError(file, fmt::format("has no tensor '{}'", shown(name)));
+    }
     return *t;
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& file,
                                  const SafetensorsLimits& limits) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw CheckpointError(file, fmt::format("cannot open: {}", std::strerror(errno)));
-    in.seekg(0, std::ios::end);
-    const auto file_size = static_cast<std::size_t>(in.tellg());
-    in.seekg(0);
+    // Only a regular file is read. Refused before it is opened where possible (opening a device
+    // can act: a tape rewinds, a watchdog starts), and checked again on the descriptor in case the
+    // name changed in between. O_NONBLOCK: opening a FIFO must not wait for a writer; for a
+    // regular file the flag changes nothing. Everything is read through this one descriptor, so
+    // the file checked is the file read.
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        throw CheckpointError(file, "is not a regular file");
+    }
+    const Descriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        throw CheckpointError(file, fmt::format("cannot open: {}", std::strerror(errno)));
+    }
+    if (::fstat(fd.get(), &st) != 0) {
+        throw CheckpointError(file, fmt::format("cannot stat: {}", std::strerror(errno)));
+    }
+    if (!S_ISREG(st.st_mode)) throw CheckpointError(file, "is not a regular file");
+    const auto file_size = static_cast<std::uint64_t>(st.st_size);
     if (file_size > limits.max_file_bytes) {
         throw CheckpointError(file, fmt::format("is {} bytes, more than the limit of {}", file_size,
                                                 limits.max_file_bytes));
     }
     unsigned char length_bytes[8];
-    if (file_size < 8 || !in.read(reinterpret_cast<char*>(length_bytes), 8)) {
+    if (file_size < 8) {
         throw CheckpointError(file,
                               "is too short to be a safetensors file (no 8-byte header length)");
+    }
+    if (const int err = read_exact(fd.get(), length_bytes, 8); err != 0) {
+        throw CheckpointError(file,
+                              fmt::format("cannot read the header length: {}", read_failure(err)));
     }
     const std::uint64_t header_length = read_u64_le(length_bytes);
     if (header_length < 2 || header_length > limits.max_header_bytes ||
@@ -118,10 +254,11 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
                               file_size));
     }
     std::string text(header_length, '\0');
-    if (!in.read(text.data(), static_cast<std::streamsize>(header_length))) {
-        throw CheckpointError(file, "cannot read the header");
+    if (const int err = read_exact(fd.get(), text.data(), text.size()); err != 0) {
+        throw CheckpointError(file, fmt::format("cannot read the header: {}", read_failure(err)));
     }
-    const json header = parse_header(file, text);
+    const json header = parse_header(file, text, limits);
+    text = std::string();  // the parsed header holds it all
 
     SafetensorsFile result;
     result.file = file;
@@ -131,31 +268,34 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
             if (!info.is_object()) throw CheckpointError(file, "__metadata__ is not an object");
             for (const auto& [key, value] : info.items()) {
                 if (!value.is_string()) {
-                    throw CheckpointError(file, fmt::format("metadata '{}' is not a string", key));
+                    throw CheckpointError(file,
+                                          fmt::format("metadata '{}' is not a string", shown(key)));
                 }
                 result.metadata[key] = value.get<std::string>();
             }
             continue;
         }
+        const std::string shown_name = shown(name);
         if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
             !info.contains("data_offsets")) {
             throw CheckpointError(
-                file, fmt::format("tensor '{}' lacks dtype, shape or data_offsets", name));
+                file, fmt::format("tensor '{}' lacks dtype, shape or data_offsets", shown_name));
         }
-        if (info["dtype"] != "F32") {
+        const json& dtype = info.at("dtype");
+        if (dtype != "F32") {
             throw CheckpointError(
-                file, fmt::format("tensor '{}' has dtype {}; only F32 is supported", name,
-                                  info["dtype"].dump()));
+                file, fmt::format("tensor '{}' has dtype {}; only F32 is supported", shown_name,
+                                  shown_json(dtype)));
         }
         Entry entry{name, {}, 0, 0};
-        const std::size_t bytes = checked_size(file, name, info["shape"], entry.shape);
-        const json& offsets = info["data_offsets"];
+        const std::size_t bytes = checked_size(file, shown_name, info.at("shape"), entry.shape);
+        const json& offsets = info.at("data_offsets");
         if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
             !offsets[1].is_number_unsigned()) {
             throw CheckpointError(file,
                                   fmt::format("tensor '{}': data_offsets is not two non-negative "
                                               "integers",
-                                              name));
+                                              shown_name));
         }
         entry.begin = offsets[0].get<std::size_t>();
         entry.end = offsets[1].get<std::size_t>();
@@ -163,22 +303,25 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
             throw CheckpointError(file,
                                   fmt::format("tensor '{}': data_offsets [{}, {}] do not match its "
                                               "shape ({} bytes)",
-                                              name, entry.begin, entry.end, bytes));
+                                              shown_name, entry.begin, entry.end, bytes));
         }
         entries.push_back(std::move(entry));
     }
 
-    // The data must be covered exactly, without gaps or overlaps.
-    std::sort(entries.begin(), entries.end(),
-              [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
-    const std::size_t data_size = file_size - 8 - header_length;
-    std::size_t expected_begin = 0;
+    // The data must be covered exactly, without gaps or overlaps. Sorted by (begin, end), so that
+    // empty tensors sharing an offset with a non-empty one are accepted whatever their order in
+    // the header (by begin alone, std::sort's order of ties decided).
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
+    const std::uint64_t data_size = file_size - 8 - header_length;  // both checked above
+    std::uint64_t expected_begin = 0;
     for (const Entry& e : entries) {
         if (e.begin != expected_begin) {
             throw CheckpointError(file,
                                   fmt::format("tensor '{}' starts at byte {} of the data, expected "
                                               "{} (gap or overlap)",
-                                              e.name, e.begin, expected_begin));
+                                              shown(e.name), e.begin, expected_begin));
         }
         expected_begin = e.end;
     }
@@ -189,11 +332,14 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
                                           expected_begin, data_size));
     }
 
-    for (const Entry& e : entries) {
-        Tensor t{e.name, e.shape, std::vector<float>((e.end - e.begin) / sizeof(float))};
-        if (!in.read(reinterpret_cast<char*>(t.values.data()),
-                     static_cast<std::streamsize>(e.end - e.begin))) {
-            throw CheckpointError(file, fmt::format("cannot read tensor '{}'", e.name));
+    // Every size below is bounded by the file's length, checked above.
+    result.tensors.reserve(entries.size());
+    for (Entry& e : entries) {
+        Tensor t{std::move(e.name), std::move(e.shape),
+                 std::vector<float>((e.end - e.begin) / sizeof(float))};
+        if (const int err = read_exact(fd.get(), t.values.data(), e.end - e.begin); err != 0) {
+            throw CheckpointError(
+                file, fmt::format("cannot read tensor '{}': {}", shown(t.name), read_failure(err)));
         }
         result.tensors.push_back(std::move(t));
     }
@@ -214,54 +360,23 @@ void write_safetensors(const std::filesystem::path& file, const std::vector<Tens
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
 
-    const std::filesystem::path tmp = file.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw CheckpointError(tmp, fmt::format("cannot create: {}", std::strerror(errno)));
-    auto write_all = [&](const void* data, std::size_t size) {
-        const auto* p = static_cast<const char*>(data);
-        while (size > 0) {
-            const ssize_t n = ::write(fd, p, size);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            p += n;
-            size -= static_cast<std::size_t>(n);
-        }
-        return true;
-    };
     unsigned char length_bytes[8];
     std::uint64_t length = text.size();
     for (unsigned char& b : length_bytes) {
         b = static_cast<unsigned char>(length & 0xFF);
         length >>= 8;
     }
-    bool ok = write_all(length_bytes, 8) && write_all(text.data(), text.size());
     // Fault injection for tests/faults.sh: die mid-file, as a power cut or SIGKILL would.
     static const bool kill_mid_write =
         std::getenv("VAEDNN_FAULT_KILL_IN_CHECKPOINT_WRITE") != nullptr;
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-        if (kill_mid_write && i == tensors.size() / 2) ::kill(::getpid(), SIGKILL);
-        ok = ok && write_all(tensors[i].values.data(), tensors[i].values.size() * sizeof(float));
-    }
-    ok = ok && ::fsync(fd) == 0;
-    const int saved_errno = errno;
-    ok = (::close(fd) == 0) && ok;
-    if (!ok) {
-        ::unlink(tmp.c_str());
-        throw CheckpointError(file, fmt::format("cannot write: {}", std::strerror(saved_errno)));
-    }
-    if (::rename(tmp.c_str(), file.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw CheckpointError(file,
-                              fmt::format("cannot rename into place: {}", std::strerror(err)));
-    }
-    // The rename itself is durable once the directory is synced.
-    const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        ::fsync(dir_fd);
-        ::close(dir_fd);
-    }
+    write_file_atomically(file, [&](FileSink& sink) {
+        sink.write(length_bytes, sizeof length_bytes);
+        sink.write(text);
+        for (std::size_t i = 0; i < tensors.size(); ++i) {
+            if (kill_mid_write && i == tensors.size() / 2) ::kill(::getpid(), SIGKILL);
+            sink.write(tensors[i].values.data(), tensors[i].values.size() * sizeof(float));
+        }
+    });
 }
 
 }  // namespace vaednn

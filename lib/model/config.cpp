@@ -25,6 +25,8 @@ void VaeConfig::validate() const {
             fmt::format("image size {}x{} must be positive multiples of 4 (the decoder doubles "
                         "rows/4 twice)",
                         image_rows, image_cols));
+    require(image_rows <= 1024 && image_cols <= 1024,
+            fmt::format("image size {}x{} is larger than 1024x1024", image_rows, image_cols));
     require(image_rows == image_cols,
             fmt::format("image size {}x{} must be square", image_rows, image_cols));
     require(hidden > 0 && hidden <= 8192, fmt::format("hidden size {} is not in 1..8192", hidden));
@@ -38,7 +40,7 @@ void VaeConfig::validate() const {
             fmt::format("learning rate {} is not in (0, 10)", adam.learning_rate));
     require(adam.beta1 >= 0.0f && adam.beta1 < 1.0f && adam.beta2 >= 0.0f && adam.beta2 < 1.0f,
             "Adam's betas must be in [0, 1)");
-    require(adam.epsilon > 0.0f, "Adam's epsilon must be positive");
+    require(adam.epsilon > 0.0f && adam.epsilon < 1.0f, "Adam's epsilon must be in (0, 1)");
     require(reference_batch > 0 && reference_batch <= 65536,
             fmt::format("batch size {} is not in 1..65536", reference_batch));
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -23,11 +24,16 @@ struct Ready {
     std::exception_ptr error;
 };
 
-// A token travelling down the pipeline: which batch goes into which buffer.
+// A token travelling down the pipeline: which batch goes into which buffer, and the loader's
+// exception when filling it failed. The error travels with its batch rather than out of the
+// parallel stage, where oneTBB would cancel the pipeline and drop the earlier batches in flight.
 struct Work {
     std::size_t batch = 0;
     std::size_t slot = 0;
+    std::exception_ptr error;
 };
+
+constexpr std::size_t kNoBatch = std::numeric_limits<std::size_t>::max();
 
 }  // namespace
 
@@ -39,6 +45,12 @@ struct BatchPipeline::Impl {
     tbb::concurrent_bounded_queue<std::size_t> free_slots;
     tbb::concurrent_bounded_queue<Ready> ready;
     std::atomic<bool> cancelled{false};
+    // The earliest batch whose loader failed (kNoBatch while none has): no batch is issued after
+    // a failure, and batches after the failing one are not loaded.
+    std::atomic<std::size_t> first_failed{kNoBatch};
+    // Set by the last (serial) stage once the error went to the trainer: nothing follows it.
+    // produce() reads it only after the pipeline has finished.
+    bool error_delivered = false;
     std::thread producer;
     std::optional<std::size_t> held_slot;
     double stall = 0.0;
@@ -47,42 +59,86 @@ struct BatchPipeline::Impl {
         return std::min(batch_size, order.size() - batch * batch_size);
     }
 
+    bool stopping() const { return cancelled.load() || first_failed.load() != kNoBatch; }
+
+    void record_failure(std::size_t batch) {
+        std::size_t seen = first_failed.load();
+        while (batch < seen && !first_failed.compare_exchange_weak(seen, batch)) {
+        }
+    }
+
+    // Input stage: the next batch and a free buffer for it, or false once there is nothing more
+    // to issue. Waits for the trainer to free a buffer; a failure seen meanwhile still stops it.
+    bool issue(Work& work, std::size_t& next) {
+        if (next == batches || stopping()) return false;
+        free_slots.pop(work.slot);
+        if (stopping()) {
+            free_slots.push(work.slot);
+            return false;
+        }
+        work.batch = next++;
+        return true;
+    }
+
+    // Parallel stage: fills the batch's buffer, or records why it could not.
+    void load(Work& work) {
+        // A batch after a failed one would never be delivered: skip its loading.
+        if (work.batch > first_failed.load()) return;
+        try {
+            const std::size_t n = count_of(work.batch);
+            gather({order.data() + work.batch * batch_size, n},
+                   {buffers[work.slot].data(), n * pixels});
+        } catch (...) {
+            work.error = std::current_exception();
+            record_failure(work.batch);
+        }
+    }
+
+    // Last stage, in batch order: hands batches over until the first error, then the error, then
+    // nothing; the buffers of batches not handed over go back to the pool.
+    void deliver(const Work& work) {
+        if (error_delivered || work.error) {
+            free_slots.push(work.slot);
+            if (error_delivered) return;
+            error_delivered = true;
+            ready.push({Ready::Kind::error, work.batch, 0, work.error});
+            return;
+        }
+        ready.push({Ready::Kind::batch, work.batch, work.slot, {}});
+    }
+
+    void run_pipeline() {
+        std::size_t next = first_batch;
+        // The loaders' own arena keeps their work apart from the caller's threads.
+        tbb::task_arena arena;
+        arena.execute([&] {
+            tbb::parallel_pipeline(
+                buffers.size(),
+                tbb::make_filter<void, Work>(tbb::filter_mode::serial_in_order,
+                                             [&](tbb::flow_control& control) {
+                                                 Work work;
+                                                 if (!issue(work, next)) control.stop();
+                                                 return work;
+                                             }) &
+                    tbb::make_filter<Work, Work>(tbb::filter_mode::parallel,
+                                                 [&](Work work) {
+                                                     load(work);
+                                                     return work;
+                                                 }) &
+                    tbb::make_filter<Work, void>(tbb::filter_mode::serial_in_order,
+                                                 [&](const Work& work) { deliver(work); }));
+        });
+    }
+
     void produce() {
         try {
-            std::size_t next = first_batch;
-            // The loaders' own arena keeps their work apart from the caller's threads.
-            tbb::task_arena arena;
-            arena.execute([&] {
-                tbb::parallel_pipeline(
-                    buffers.size(),
-                    tbb::make_filter<void, Work>(
-                        tbb::filter_mode::serial_in_order,
-                        [&](tbb::flow_control& control) -> Work {
-                            if (next == batches || cancelled.load()) {
-                                control.stop();
-                                return {};
-                            }
-                            Work work{next++, 0};
-                            free_slots.pop(work.slot);  // waits for the trainer to free one
-                            return work;
-                        }) &
-                        tbb::make_filter<Work, Work>(
-                            tbb::filter_mode::parallel,
-                            [&](Work work) {
-                                const std::size_t n = count_of(work.batch);
-                                gather({order.data() + work.batch * batch_size, n},
-                                       {buffers[work.slot].data(), n * pixels});
-                                return work;
-                            }) &
-                        tbb::make_filter<Work, void>(
-                            tbb::filter_mode::serial_in_order, [&](Work work) {
-                                ready.push({Ready::Kind::batch, work.batch, work.slot, {}});
-                            }));
-            });
-            ready.push({Ready::Kind::end, 0, 0, {}});
+            run_pipeline();
+            if (!error_delivered) ready.push({Ready::Kind::end, 0, 0, {}});
         } catch (const tbb::user_abort&) {
             // The queues were aborted: the consumer is gone.
         } catch (...) {
+            // A failure of the pipeline itself (a loader's error travels in its token).
+            if (error_delivered) return;
             try {
                 ready.push({Ready::Kind::error, 0, 0, std::current_exception()});
             } catch (const tbb::user_abort&) {

@@ -101,6 +101,10 @@ int set_compute_threads(int threads) {
     return omp_get_max_threads();
 }
 
+int compute_threads() {
+    return omp_get_max_threads();
+}
+
 namespace detail {
 
 void enable_flush_to_zero_for_team() {

@@ -1,11 +1,13 @@
 #include "vaednn/trainer.hpp"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "model/counter_rng.hpp"
 #include "vaednn/error.hpp"
@@ -38,6 +40,22 @@ void divide(LossTerms& sum, double count) {
     sum.kl /= count;
 }
 
+// CRC-32 of the pixels, the sizes and a separator per split, twice (two seeds of the sum, so
+// 64 bits in all): a cheap, deterministic fingerprint, not a cryptographic one.
+std::string digest_of(const ImageSet& train, std::size_t train_count, const ImageSet& test) {
+    std::uint32_t sums[2] = {0, 0x9E3779B9u};
+    for (std::uint32_t& sum : sums) {
+        for (const auto& [set, count] : {std::pair{&train, train_count}, {&test, test.count}}) {
+            const std::string sizes = fmt::format("{}x{}x{};", count, set->rows, set->cols);
+            sum = static_cast<std::uint32_t>(
+                crc32_z(sum, reinterpret_cast<const Bytef*>(sizes.data()), sizes.size()));
+            sum = static_cast<std::uint32_t>(
+                crc32_z(sum, set->pixels.data(), count * set->pixels_per_image()));
+        }
+    }
+    return fmt::format("crc32:{:08x}{:08x}", sums[0], sums[1]);
+}
+
 }  // namespace
 
 std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, int epoch) {
@@ -66,13 +84,22 @@ Trainer::Trainer(Vae& vae, const Dataset& data, TrainerOptions options)
     const VaeConfig& config = vae.config();
     if (data.train.rows != static_cast<std::size_t>(config.image_rows) ||
         data.train.cols != static_cast<std::size_t>(config.image_cols)) {
-        throw ConfigError(fmt::format("the model takes {}x{} images but {} holds {}x{}",
-                                      config.image_rows, config.image_cols, data.name,
-                                      data.train.rows, data.train.cols));
+        throw DataError(
+            DataErrorKind::bad_shape, data.dir,
+            fmt::format("the model takes {}x{} images but {} holds {}x{}", config.image_rows,
+                        config.image_cols, data.name, data.train.rows, data.train.cols));
     }
-    if (options.batch_size == 0) throw ConfigError("batch size must be at least 1");
+    if (options.batch_size == 0 || options.batch_size > kMaxBatchSize) {
+        throw ConfigError(
+            fmt::format("batch size {} is not in 1..{}", options.batch_size, kMaxBatchSize));
+    }
     train_count_ =
         options.limit == 0 ? data.train.count : std::min(options.limit, data.train.count);
+    if (train_count_ == 0 || data.test.count == 0) {
+        throw DataError(DataErrorKind::zero_dimension, data.dir,
+                        "holds no images to train or test on");
+    }
+    data_digest_ = digest_of(data.train, train_count_, data.test);
     batch_.resize(options.batch_size * data.train.pixels_per_image());
 }
 
@@ -117,6 +144,13 @@ std::optional<EpochMetrics> Trainer::run_epoch(
                     "the loss is {} at epoch {}, batch {} of {} (reconstruction {}, KL {})",
                     loss.loss, epoch, batch->index + 1, batches, loss.reconstruction, loss.kl));
             }
+            // The loss was computed before the update; the update itself can still diverge.
+            if (!vae_.state_is_finite()) {
+                throw NumericalError(
+                    fmt::format("the parameters are not finite after the update of epoch {}, "
+                                "batch {} of {}",
+                                epoch, batch->index + 1, batches));
+            }
             step_seconds_.push_back(seconds);
             const auto n = batch->indices.size();
             add_scaled(progress_.sums, loss, static_cast<double>(n));
@@ -139,7 +173,16 @@ std::optional<EpochMetrics> Trainer::run_epoch(
     metrics.images_per_second = metrics.train_seconds > 0.0
                                     ? static_cast<double>(metrics.images) / metrics.train_seconds
                                     : 0.0;
+    if (!vae_.state_is_finite()) {
+        throw NumericalError(fmt::format("the parameters are not finite after epoch {}", epoch));
+    }
     metrics.test = evaluate(data_.test);
+    if (!std::isfinite(metrics.test.loss)) {
+        throw NumericalError(
+            fmt::format("the test loss is {} after epoch {} (reconstruction {}, "
+                        "KL {})",
+                        metrics.test.loss, epoch, metrics.test.reconstruction, metrics.test.kl));
+    }
     progress_ = TrainerProgress{epoch, 0, {}, 0, 0.0, 0.0};
     return metrics;
 }

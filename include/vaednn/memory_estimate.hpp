@@ -1,0 +1,48 @@
+// How much memory a configuration needs, before anything is allocated: pure arithmetic on the
+// layer shapes, mirroring what Vae allocates (lib/model/vae.cpp and the layers it builds).
+//
+// What is counted, in bytes:
+// - the model: the parameter arena and its three twins (gradients, Adam's two moments), each
+//   tensor in the layout its primitive keeps it in (blocked layouts pad channels to 16);
+// - one step graph for one batch size: every activation and its gradient, the reorder copies
+//   between layouts, the LSTM's training workspace (gates and states of every step, and the
+//   diff states), the scratchpad the graph's primitives share (the LSTM backward's, the largest),
+//   the deconvolutions' sub-pixel and interleave buffers, and about 1 MiB of primitives and JIT
+//   code.
+// What is not: the process itself (libraries, oneDNN's and OpenMP's one-time set-up, thread
+// stacks), the data set and the batch pipeline's buffers, and the per-thread im2col scratch of
+// oneDNN's gemm deconvolution on machines with very many threads.
+//
+// Vae builds one graph per batch size it meets and keeps it, and evaluation, encoding and
+// decoding build the same full graph as training. vae_train meets the batch size, the last
+// partial batch of the training and of the test set, and its figures' 64 prior samples and 8
+// reconstructions: its peak is estimate_model_bytes() plus estimate_graph_bytes() of each distinct
+// size. estimate_training_bytes() is the one-batch-size case.
+//
+// The figures follow oneDNN 2.6's CPU layouts on x86-64 (padding to 16 channels, the RNN
+// workspace of its reference LSTM). They are upper bounds: tests/test_memory_estimate.cpp finds
+// them 1.1x to 2.1x what a training step really makes resident, the gap being memory oneDNN
+// allocates but never touches (parts of the LSTM's workspace and scratchpad, padding).
+//
+// Overflow: every sum and product saturates at SIZE_MAX instead of wrapping, so an absurd
+// configuration gives SIZE_MAX, never a small number. The configuration is not validated:
+// negative sizes count as zero.
+#pragma once
+
+#include <cstddef>
+
+#include "vaednn/config.hpp"
+
+namespace vaednn {
+
+// The parameters, their gradients and Adam's two moments.
+std::size_t estimate_model_bytes(const VaeConfig& config);
+
+// One step graph for batches of `batch_size` images (training, evaluation and decoding of that
+// size share it).
+std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size);
+
+// The model plus one step graph: a Vae trained on batches of one size.
+std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size);
+
+}  // namespace vaednn

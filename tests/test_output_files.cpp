@@ -1,0 +1,176 @@
+// What a run leaves on disk: written whole or not at all, never through a planted name, one run
+// per folder, and a diverged model never saved.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "test_support.hpp"
+#include "vaednn/atomic_file.hpp"
+#include "vaednn/error.hpp"
+#include "vaednn/model.hpp"
+#include "vaednn/report.hpp"
+#include "vaednn/run_folder.hpp"
+
+namespace vaednn {
+namespace {
+
+namespace fs = std::filesystem;
+using OutputFiles = testing::TempDirTest;
+
+std::string read_all(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_plain(const fs::path& file, const std::string& text) {
+    std::ofstream(file, std::ios::binary) << text;
+}
+
+std::size_t entries_in(const fs::path& dir) {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) ++n;
+    return n;
+}
+
+TEST_F(OutputFiles, AtomicWriteReplacesTheFileAndLeavesNothingElse) {
+    const fs::path file = dir() / "metrics.csv";
+    write_plain(file, "old");
+    write_file_atomically(file, "new contents\n");
+    EXPECT_EQ(read_all(file), "new contents\n");
+    EXPECT_EQ(entries_in(dir()), 1u);
+}
+
+TEST_F(OutputFiles, AFailedWriteLeavesThePreviousFileAndNoTemporary) {
+    const fs::path file = dir() / "checkpoint.safetensors";
+    write_plain(file, "the last good one");
+    EXPECT_THROW(write_file_atomically(file,
+                                       [](FileSink& sink) {
+                                           sink.write("half of a new");
+                                           throw IoError("x", "the disk is full");
+                                       }),
+                 IoError);
+    EXPECT_EQ(read_all(file), "the last good one");
+    EXPECT_EQ(entries_in(dir()), 1u);
+}
+
+TEST_F(OutputFiles, APlantedSymlinkIsNeverWrittenThrough) {
+    const fs::path victim = dir() / "victim";
+    write_plain(victim, "precious");
+    fs::create_directory(dir() / "out");
+    // The names the writers used before: fixed, and opened with O_TRUNC.
+    for (const char* name : {"checkpoint.safetensors.tmp", "metrics.csv.tmp", "timing.json.tmp"}) {
+        fs::create_symlink(victim, dir() / "out" / name);
+    }
+    fs::create_symlink(victim, dir() / "out" / "metrics.csv");
+    write_file_atomically(dir() / "out" / "checkpoint.safetensors", "a checkpoint");
+    write_file_atomically(dir() / "out" / "metrics.csv", "rows");  // replaces the link itself
+    EXPECT_EQ(read_all(victim), "precious");
+    EXPECT_FALSE(fs::is_symlink(dir() / "out" / "metrics.csv"));
+    EXPECT_EQ(read_all(dir() / "out" / "metrics.csv"), "rows");
+}
+
+TEST_F(OutputFiles, TemporaryNamesAreRecognised) {
+    EXPECT_TRUE(is_atomic_temporary(".checkpoint.safetensors.tmp-a1B2c3"));
+    EXPECT_FALSE(is_atomic_temporary("checkpoint.safetensors"));
+    EXPECT_FALSE(is_atomic_temporary(".vaednn.lock"));
+    EXPECT_FALSE(is_atomic_temporary("checkpoint.safetensors.tmp"));
+}
+
+EpochMetrics row(int epoch) {
+    EpochMetrics m;
+    m.epoch = epoch;
+    m.train = {100.0 + epoch, 90.0, 10.0 + epoch};
+    m.test = {101.0 + epoch, 91.0, 10.0};
+    m.images_per_second = 1000.0;
+    m.train_seconds = 1.5;
+    return m;
+}
+
+TEST_F(OutputFiles, MetricsRoundTripAndATornLastRowIsLeftOut) {
+    const fs::path csv = dir() / "metrics.csv";
+    const std::vector<EpochMetrics> rows = {row(1), row(2), row(3)};
+    write_metrics_csv(csv, rows);
+    ASSERT_EQ(read_metrics_csv(csv).size(), 3u);
+    EXPECT_EQ(read_metrics_csv(csv)[2].train.loss, rows[2].train.loss);
+
+    std::string text = read_all(csv);
+    text.resize(text.size() - 5);  // the last row loses its end and its newline
+    write_plain(csv, text);
+    const std::vector<EpochMetrics> kept = read_metrics_csv(csv);
+    ASSERT_EQ(kept.size(), 2u);
+    EXPECT_EQ(kept[1].epoch, 2);
+
+    write_plain(csv,
+                text.substr(0, text.find('\n') + 1) + "1,not,a,row\n" + "2,1,1,1,1,1,1,1,1,1\n");
+    EXPECT_THROW(read_metrics_csv(csv), Error);
+}
+
+TEST_F(OutputFiles, OneRunPerFolder) {
+    const RunFolder first(dir() / "run", RunFolder::Mode::fresh);
+    try {
+        const RunFolder second(dir() / "run", RunFolder::Mode::fresh);
+        FAIL() << "a second run took the folder";
+    } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("is in use by another run (process "),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(OutputFiles, AnotherRunsFilesAreRefusedOrReplacedButNothingElse) {
+    const fs::path run = dir() / "run";
+    fs::create_directory(run);
+    for (const char* name : {"checkpoint.safetensors", "metrics.csv", "samples_epoch_007.png"}) {
+        write_plain(run / name, "another run");
+    }
+    write_plain(run / "notes.txt", "the user's own");
+    write_plain(run / ".metrics.csv.tmp-Zz9Yy8", "a killed writer's leftover");
+    EXPECT_THROW(RunFolder(run, RunFolder::Mode::fresh), ConfigError);
+    EXPECT_EQ(read_all(run / "checkpoint.safetensors"), "another run");
+    { const RunFolder replacing(run, RunFolder::Mode::overwrite); }
+    EXPECT_FALSE(fs::exists(run / "checkpoint.safetensors"));
+    EXPECT_FALSE(fs::exists(run / "samples_epoch_007.png"));
+    EXPECT_FALSE(fs::exists(run / ".metrics.csv.tmp-Zz9Yy8"));
+    EXPECT_EQ(read_all(run / "notes.txt"), "the user's own");
+}
+
+TEST_F(OutputFiles, ResumingKeepsTheFoldersOwnRun) {
+    const fs::path run = dir() / "run";
+    fs::create_directory(run);
+    write_plain(run / "checkpoint.safetensors", "this run");
+    write_plain(run / "metrics.csv", "this run's rows");
+    { const RunFolder resumed(run, RunFolder::Mode::resume, run / "checkpoint.safetensors"); }
+    {
+        const RunFolder overwritten(run, RunFolder::Mode::overwrite,
+                                    run / "checkpoint.safetensors");
+    }
+    EXPECT_EQ(read_all(run / "checkpoint.safetensors"), "this run");
+    EXPECT_EQ(read_all(run / "metrics.csv"), "this run's rows");
+    write_plain(dir() / "elsewhere.safetensors", "another checkpoint");
+    EXPECT_THROW(RunFolder(run, RunFolder::Mode::resume, dir() / "elsewhere.safetensors"),
+                 ConfigError);
+}
+
+TEST(ModelState, NonFiniteParametersAreFound) {
+    Vae vae(testing::small_test_config(), 1);
+    EXPECT_TRUE(vae.state_is_finite());
+    for (const float poison :
+         {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+          -std::numeric_limits<float>::infinity()}) {
+        std::vector<Tensor> params = vae.parameters();
+        params[3].values.back() = poison;
+        Vae poisoned(testing::small_test_config(), 1);
+        poisoned.set_parameters(params);
+        EXPECT_FALSE(poisoned.state_is_finite()) << poison;
+    }
+}
+
+}  // namespace
+}  // namespace vaednn
