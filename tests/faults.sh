@@ -10,6 +10,8 @@
 #      with a clear error, exit 1, and the last good checkpoint and metrics.csv are unchanged.
 # Usage: faults.sh VAE_TRAIN WORK_DIR MNIST_DIR [KILLS]
 set -uo pipefail
+# A failing check must not leave a training run behind, holding its folder's lock.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 vae_train="$1"
 work="$2"

@@ -3,6 +3,8 @@
 # loss columns of metrics.csv to equal those of an uninterrupted run with the same seed and
 # threads, to the last digit. Usage: resume_after_signal.sh VAE_TRAIN WORK_DIR
 set -euo pipefail
+# A failing check must not leave a training run behind, holding its folder's lock.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 vae_train="$1"
 work="$2"
 rm -rf "$work"

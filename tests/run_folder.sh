@@ -7,6 +7,8 @@
 # Every wait is for an event (a line printed, a process ended), never a fixed time.
 # Usage: run_folder.sh VAE_TRAIN WORK_DIR MNIST_DIR
 set -uo pipefail
+# A failing check must not leave a training run behind, holding its folder's lock.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 vae_train="$1"
 work="$2"
