@@ -288,13 +288,12 @@ struct SavedCheckpoint {
 };
 
 int run(const Options& o, const CLI::App& cli) {
-    const vaednn::RuntimeInfo hardware = vaednn::runtime_info();
-    if (o.threads > hardware.hardware_threads) {
-        complain("vae_train: warning: --threads {} exceeds the {} hardware threads\n", o.threads,
-                 hardware.hardware_threads);
-    }
     const int threads = vaednn::set_compute_threads(o.threads);
     const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
+    if (o.threads > runtime.hardware_threads) {
+        complain("vae_train: warning: --threads {} exceeds the {} hardware threads\n", o.threads,
+                 runtime.hardware_threads);
+    }
 
     Run r = o.resume.empty() ? start_fresh(o) : resume_from(o, cli, threads);
     // The folder is taken only once the model and data are known good, so a run that fails to
