@@ -2,13 +2,17 @@
 // Prints one line per epoch in the form PyTorch's VAE example made familiar, and leaves in --out:
 // metrics.csv, timing.json, loss_curves.png, a grid of prior samples and of reconstructions per
 // epoch, and checkpoint.safetensors. Ctrl-C finishes the current step, checkpoints and exits 0.
+// The training itself is vaednn::TrainingRun's: this program is its flags, console and signals.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -17,14 +21,14 @@
 #include "stop_signal.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
+#include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
-#include "vaednn/figures.hpp"
 #include "vaednn/memory_estimate.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/report.hpp"
 #include "vaednn/run_folder.hpp"
 #include "vaednn/runtime.hpp"
-#include "vaednn/trainer.hpp"
+#include "vaednn/training_run.hpp"
 
 namespace {
 
@@ -66,16 +70,6 @@ struct Options {
     }
 };
 
-constexpr std::size_t kSampleGrid = 64;      // 8 x 8 prior samples
-constexpr std::size_t kReconstructions = 8;  // test images beside their reconstructions
-
-// The model, data and trainer of this run: fresh from the flags, or from a checkpoint.
-struct Run {
-    vaednn::Dataset data;
-    std::unique_ptr<vaednn::Vae> vae;
-    std::unique_ptr<vaednn::Trainer> trainer;
-};
-
 fs::path dataset_dir(const Options& o, const std::string& dataset) {
     return o.data_dir.empty() ? vaednn::default_dataset_dir(dataset, o.data_root)
                               : fs::path(o.data_dir);
@@ -94,8 +88,8 @@ vaednn::IdxLimits memory_budget(const Options& o, const vaednn::VaeConfig& confi
     // A run builds a graph for the batch size and for the last, partial batches of the training
     // and test sets (each at most the batch size), plus the figures' two small ones.
     std::size_t model = vaednn::estimate_model_bytes(config);
-    for (const std::size_t batch :
-         {batch_size, batch_size, batch_size, kSampleGrid, kReconstructions}) {
+    for (const std::size_t batch : {batch_size, batch_size, batch_size, vaednn::kEpochFigureSamples,
+                                    vaednn::kEpochFigureReconstructions}) {
         const std::size_t graph = vaednn::estimate_graph_bytes(config, batch);
         model = graph > SIZE_MAX - model ? SIZE_MAX : model + graph;
     }
@@ -111,25 +105,26 @@ vaednn::IdxLimits memory_budget(const Options& o, const vaednn::VaeConfig& confi
     return limits;
 }
 
-Run start_fresh(const Options& o) {
-    vaednn::VaeConfig config;
-    config.hidden = o.hidden;
-    config.latent = o.latent;
-    config.likelihood = vaednn::likelihood_from_string(o.likelihood);
-    config.adam.learning_rate = o.learning_rate;
-    config.reference_batch = static_cast<int>(o.batch_size);
-    config.validate();
-    const vaednn::IdxLimits limits = memory_budget(o, config, o.batch_size);
-    Run run{vaednn::load_dataset(dataset_dir(o, o.dataset), o.dataset, limits), nullptr, nullptr};
-    run.vae = std::make_unique<vaednn::Vae>(config, o.seed);
-    run.trainer = std::make_unique<vaednn::Trainer>(
-        *run.vae, run.data, vaednn::TrainerOptions{o.batch_size, o.seed, o.limit});
-    return run;
+vaednn::TrainingRun start_fresh(const Options& o, vaednn::TrainingHooks hooks) {
+    vaednn::TrainingSetup setup;
+    setup.config.hidden = o.hidden;
+    setup.config.latent = o.latent;
+    setup.config.likelihood = vaednn::likelihood_from_string(o.likelihood);
+    setup.config.adam.learning_rate = o.learning_rate;
+    setup.config.reference_batch = static_cast<int>(o.batch_size);
+    setup.config.validate();
+    setup.model_seed = o.seed;
+    setup.trainer = {o.batch_size, o.seed, o.limit};
+    const vaednn::IdxLimits limits = memory_budget(o, setup.config, o.batch_size);
+    return vaednn::TrainingRun(vaednn::load_dataset(dataset_dir(o, o.dataset), o.dataset, limits),
+                               setup, std::move(hooks));
 }
 
-Run resume_from(const Options& o, const CLI::App& cli, int threads) {
+vaednn::TrainingRun resume_from(const Options& o, const CLI::App& cli, int threads,
+                                vaednn::TrainingHooks hooks) {
     const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.resume);
     const vaednn::CheckpointInfo& info = checkpoint.info;
+    vaednn::TrainingRun::check_resumable(checkpoint);
     // The model and the data order come from the checkpoint; flags that would change them are
     // refused rather than silently ignored.
     for (const char* flag : {"--hidden", "--latent", "--likelihood", "--lr", "--batch-size",
@@ -146,28 +141,15 @@ Run resume_from(const Options& o, const CLI::App& cli, int threads) {
         throw vaednn::CheckpointError(o.resume, "names a dataset this build does not know");
     }
     const vaednn::IdxLimits limits = memory_budget(o, info.config, info.trainer.batch_size);
-    Run run{vaednn::load_dataset(dataset_dir(from_checkpoint, info.dataset), info.dataset, limits),
-            nullptr, nullptr};
-    run.vae = std::make_unique<vaednn::Vae>(vaednn::restore_model(checkpoint));
-    run.trainer = std::make_unique<vaednn::Trainer>(*run.vae, run.data, info.trainer);
-    if (run.trainer->train_count() != info.train_count) {
-        throw vaednn::CheckpointError(
-            o.resume,
-            fmt::format("was trained on {} images of {} but {} now offers {}", info.train_count,
-                        info.dataset, run.data.dir.string(), run.trainer->train_count()));
-    }
-    // Same count is not same data: the digest tells a re-ordered, re-binarised or other set.
+    vaednn::TrainingRun run = vaednn::TrainingRun::resume(
+        checkpoint,
+        vaednn::load_dataset(dataset_dir(from_checkpoint, info.dataset), info.dataset, limits),
+        std::move(hooks));
     if (info.data_digest.empty()) {
         complain(
             "vae_train: warning: {} records no digest of its data (an older checkpoint); "
             "resuming on {} without checking it is the same data\n",
-            o.resume, run.data.dir.string());
-    } else if (info.data_digest != run.trainer->data_digest()) {
-        throw vaednn::CheckpointError(
-            o.resume,
-            fmt::format("was trained on other data than {} holds now (digest {}, now {}); "
-                        "pass --data with the folder it was trained on",
-                        run.data.dir.string(), info.data_digest, run.trainer->data_digest()));
+            o.resume, run.data().dir.string());
     }
     if (info.threads != 0 && info.threads != threads) {
         complain(
@@ -175,87 +157,59 @@ Run resume_from(const Options& o, const CLI::App& cli, int threads) {
             "the losses will match an uninterrupted run closely but not to the last digit\n",
             o.resume, info.threads, threads);
     }
-    try {
-        run.trainer->set_progress(info.progress);
-    } catch (const vaednn::ConfigError& e) {
-        throw vaednn::CheckpointError(o.resume, e.what());
-    }
     return run;
 }
 
-void print_start(const Options& o, const Run& run, int threads, const vaednn::RuntimeInfo& rt,
-                 const fs::path& out) {
-    const vaednn::VaeConfig& c = run.vae->config();
-    const vaednn::TrainerOptions& t = run.trainer->options();
-    say("dataset    {} ({}), training on {} of {} images, testing on {}\n", run.data.name,
-        run.data.dir.string(), run.trainer->train_count(), run.data.train.count,
-        run.data.test.count);
+void print_start(const Options& o, const vaednn::TrainingRun& run, int threads,
+                 const vaednn::RuntimeInfo& rt, const fs::path& out) {
+    const vaednn::VaeConfig& c = run.model().config();
+    const vaednn::Trainer& trainer = run.trainer();
+    const vaednn::Dataset& data = run.data();
+    say("dataset    {} ({}), training on {} of {} images, testing on {}\n", data.name,
+        data.dir.string(), trainer.train_count(), data.train.count, data.test.count);
     say("model      LSTM {}->{}, latent {}, decoder {}x{}x{} -> {}x{}, {} likelihood, "
         "{} parameters\n",
         c.image_cols, c.hidden, c.latent, c.decoder_channels[0], c.image_rows / 4, c.image_cols / 4,
-        c.image_rows, c.image_cols, vaednn::to_string(c.likelihood), run.vae->parameter_count());
-    say("training   {} epochs, batch {}, Adam lr {}, seed {}{}\n", o.epochs, t.batch_size,
-        c.adam.learning_rate, run.vae->seed(),
-        o.resume.empty()
-            ? std::string()
-            : fmt::format(", resumed at epoch {} batch {}", run.trainer->progress().epochs_done + 1,
-                          run.trainer->progress().next_batch + 1));
+        c.image_rows, c.image_cols, vaednn::to_string(c.likelihood), run.model().parameter_count());
+    say("training   {} epochs, batch {}, Adam lr {}, seed {}{}\n", o.epochs,
+        trainer.options().batch_size, c.adam.learning_rate, run.model().seed(),
+        o.resume.empty() ? std::string()
+                         : fmt::format(", resumed at epoch {} batch {}", run.epochs_done() + 1,
+                                       run.progress().next_batch + 1));
     say("runtime    oneDNN {} ({}), {} threads, CPU {}\n", rt.onednn_version, rt.cpu_isa, threads,
         rt.cpu_model);
     say("output     {}\n", out.string());
-}
-
-void write_epoch_figures(const fs::path& out, Run& run, int epoch,
-                         const std::vector<vaednn::EpochMetrics>& history) {
-    vaednn::Vae& vae = *run.vae;
-    const std::size_t rows = run.data.test.rows, cols = run.data.test.cols, pixels = rows * cols;
-    std::vector<float> samples(kSampleGrid * pixels);
-    vae.sample(samples);
-    vaednn::write_image_grid(out / fmt::format("samples_epoch_{:03}.png", epoch), samples,
-                             kSampleGrid, rows, cols, 8);
-
-    // Test images spread over the set (it may be sorted by label), above their reconstructions
-    // decoded from the posterior mean.
-    const std::size_t n = std::min(kReconstructions, run.data.test.count);
-    std::vector<std::uint32_t> first(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        first[i] = static_cast<std::uint32_t>(i * run.data.test.count / n);
-    }
-    std::vector<float> grid(2 * n * pixels);
-    const std::span<float> originals(grid.data(), n * pixels);
-    vaednn::gather_batch(run.data.test, first, originals);
-    std::vector<float> mu(n * static_cast<std::size_t>(vae.config().latent)), logvar(mu.size());
-    vae.encode(originals, mu, logvar);
-    vae.decode(mu, std::span<float>(grid.data() + n * pixels, n * pixels));
-    vaednn::write_image_grid(out / fmt::format("reconstruction_epoch_{:03}.png", epoch), grid,
-                             2 * n, rows, cols, n);
-
-    std::vector<vaednn::CurvePoint> points;
-    for (const vaednn::EpochMetrics& m : history) {
-        points.push_back({m.epoch, m.train.loss, m.test.loss, m.train.kl, m.test.kl});
-    }
-    vaednn::write_loss_curves(out / "loss_curves.png", points);
-}
-
-vaednn::TimingReport timing_report(const Run& run, int threads, const vaednn::RuntimeInfo& rt,
-                                   double stall_seconds, std::size_t images) {
-    vaednn::TimingReport r;
-    const std::size_t batch = run.trainer->options().batch_size;
-    r.nodes = run.vae->node_timings(batch);
-    r.steps = vaednn::step_statistics(run.trainer->step_seconds());
-    r.batch_size = batch;
-    for (double s : run.trainer->step_seconds()) r.train_seconds += s;
-    r.stall_seconds = stall_seconds;
-    r.images = images;
-    r.runtime = rt;
-    r.threads = threads;
-    return r;
 }
 
 void poison_with_nan(vaednn::Vae& vae) {
     std::vector<vaednn::Tensor> params = vae.parameters();
     params.back().values[0] = std::numeric_limits<float>::quiet_NaN();
     vae.set_parameters(params);
+}
+
+// Fault injection for the tests (tests/faults.sh): the environment says which faults, and they
+// reach the library as hooks.
+vaednn::TrainingHooks fault_hooks_from_environment() {
+    vaednn::TrainingHooks hooks;
+    // After this many steps in this process, poison one parameter with NaN, as a diverging run
+    // would.
+    if (const char* steps = std::getenv("VAEDNN_FAULT_NAN_AFTER_STEPS"); steps != nullptr) {
+        const long after = std::atol(steps);
+        hooks.after_step = [after](std::int64_t step, vaednn::Vae& vae) {
+            if (step == after) poison_with_nan(vae);
+        };
+    }
+    // Die inside every checkpoint write, as a power cut or SIGKILL would: the temporary cut to
+    // half its bytes, then killed before the rename.
+    if (std::getenv("VAEDNN_FAULT_KILL_IN_CHECKPOINT_WRITE") != nullptr) {
+        hooks.checkpoint_write.before_rename = [](const fs::path& temporary) {
+            std::error_code ec;
+            const std::uintmax_t size = fs::file_size(temporary, ec);
+            if (!ec) fs::resize_file(temporary, size / 2, ec);
+            ::kill(::getpid(), SIGKILL);
+        };
+    }
+    return hooks;
 }
 
 // Keeps metrics.csv consistent with the checkpoint a run resumes from: rows of epochs the
@@ -287,6 +241,34 @@ struct SavedCheckpoint {
     }
 };
 
+// The console during an epoch, and the bridge from the signal handler's flag to the stop token:
+// both on the training thread, after every step.
+class Console : public vaednn::TrainingObserver {
+  public:
+    Console(const vaednn::app::StopSignal& signal, std::stop_source& stop, bool progress_bar)
+        : signal_(signal), stop_(stop), progress_bar_(progress_bar) {}
+
+    void on_step(const vaednn::StepReport& step) override {
+        if (progress_bar_) {
+            const std::size_t width = 30, filled = step.batch * width / step.batches;
+            say("\rEpoch {} [{}{}] {}/{}", step.epoch, std::string(filled, '#'),
+                std::string(width - filled, '.'), step.batch, step.batches);
+        }
+        (void)stop_requested();
+    }
+
+    // True once a signal came; the first check after it requests the stop.
+    bool stop_requested() {
+        if (signal_.requested()) stop_.request_stop();
+        return stop_.stop_requested();
+    }
+
+  private:
+    const vaednn::app::StopSignal& signal_;
+    std::stop_source& stop_;
+    bool progress_bar_;
+};
+
 int run(const Options& o, const CLI::App& cli) {
     const int threads = vaednn::set_compute_threads(o.threads);
     const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
@@ -295,7 +277,9 @@ int run(const Options& o, const CLI::App& cli) {
                  runtime.hardware_threads);
     }
 
-    Run r = o.resume.empty() ? start_fresh(o) : resume_from(o, cli, threads);
+    vaednn::TrainingRun run = o.resume.empty()
+                                  ? start_fresh(o, fault_hooks_from_environment())
+                                  : resume_from(o, cli, threads, fault_hooks_from_environment());
     // The folder is taken only once the model and data are known good, so a run that fails to
     // start changes nothing in it.
     const vaednn::RunFolder::Mode mode = o.overwrite        ? vaednn::RunFolder::Mode::overwrite
@@ -303,62 +287,44 @@ int run(const Options& o, const CLI::App& cli) {
                                                             : vaednn::RunFolder::Mode::resume;
     const vaednn::RunFolder folder(o.out_folder(), mode, o.resume);
     const fs::path checkpoint = folder.checkpoint();
-    std::vector<vaednn::EpochMetrics> history =
-        history_until(folder.metrics(), r.trainer->epochs_done());
+    run.set_history(history_until(folder.metrics(), run.epochs_done()));
     SavedCheckpoint saved;
     std::error_code exists_ec;
     if (fs::exists(checkpoint, exists_ec)) {  // the checkpoint this run resumed from
-        saved = {true, r.trainer->epochs_done(), r.trainer->progress().next_batch};
+        saved = {true, run.epochs_done(), run.progress().next_batch};
     }
 
     // From here on a signal checkpoints: installed before the start table, which tests wait for.
-    vaednn::app::StopSignal stop;
-    print_start(o, r, threads, runtime, folder.path());
+    const vaednn::app::StopSignal signal;
+    std::stop_source stop;
+    const bool progress_bar = !o.quiet && isatty(STDOUT_FILENO) != 0;
+    Console console(signal, stop, progress_bar);
+    print_start(o, run, threads, runtime, folder.path());
     if (!o.quiet && o.resume.empty()) {
         for (const auto& [split, set] :
-             {std::pair{"train", &r.data.train}, {"test", &r.data.test}}) {
+             {std::pair{"train", &run.data().train}, {"test", &run.data().test}}) {
             const vaednn::ImageSetSummary s = vaednn::summarize(*set);
             say("{:<6} {:>6} images  {}x{}  pixel mean {:.4f}\n", split, s.count, s.rows, s.cols,
                 s.pixel_mean);
         }
     }
 
-    // Fault injection for the tests (tests/faults.sh): after this many steps in this process,
-    // poison one parameter with NaN, as a diverging run would.
-    const char* nan_fault = std::getenv("VAEDNN_FAULT_NAN_AFTER_STEPS");
-    const long nan_after_steps = nan_fault != nullptr ? std::atol(nan_fault) : -1;
-    long steps_run = 0;
-
-    r.vae->set_profiling(true);
-    const bool progress_bar = !o.quiet && isatty(STDOUT_FILENO) != 0;
-    double stall_seconds = 0.0;
-    std::size_t images = 0;
+    run.model().set_profiling(true);
     auto save = [&] {
-        vaednn::save_checkpoint(checkpoint, *r.vae, *r.trainer, r.data);
-        saved = {true, r.trainer->epochs_done(), r.trainer->progress().next_batch};
+        run.save_checkpoint(checkpoint);
+        saved = {true, run.epochs_done(), run.progress().next_batch};
     };
     auto finish = [&] {
-        const vaednn::TimingReport report =
-            timing_report(r, threads, runtime, stall_seconds, images);
+        const vaednn::TimingReport report = run.timing(runtime, threads);
         vaednn::write_timing_json(folder.timing(), report);
         if (!o.quiet) say("\n{}", vaednn::format_timing_table(report));
     };
 
-    while (r.trainer->epochs_done() < o.epochs) {
-        const int epoch = r.trainer->epochs_done() + 1;
-        const double stall_before = r.trainer->progress().stall_seconds;
-        const std::size_t images_before = r.trainer->progress().images;
+    while (run.epochs_done() < o.epochs) {
+        const int epoch = run.epochs_done() + 1;
         std::optional<vaednn::EpochMetrics> metrics;
         try {
-            metrics = r.trainer->run_epoch(
-                [&](std::size_t done, std::size_t total) {
-                    if (++steps_run == nan_after_steps) poison_with_nan(*r.vae);
-                    if (!progress_bar) return;
-                    const std::size_t width = 30, filled = done * width / total;
-                    say("\rEpoch {} [{}{}] {}/{}", epoch, std::string(filled, '#'),
-                        std::string(width - filled, '.'), done, total);
-                },
-                [&] { return stop.requested(); });
+            metrics = run.run_epoch(&console, stop.get_token());
         } catch (const vaednn::NumericalError& e) {
             // The guard runs before anything of the epoch is written: the checkpoint and
             // metrics.csv on disk are the last good ones.
@@ -368,22 +334,16 @@ int run(const Options& o, const CLI::App& cli) {
         if (progress_bar) say("\r{}\r", std::string(60, ' '));
 
         if (!metrics) {  // stopped by a signal mid-epoch
-            const vaednn::TrainerProgress& p = r.trainer->progress();
-            stall_seconds += p.stall_seconds - stall_before;
-            images += p.images - images_before;
             save();
             say("vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint written "
                 "to {}\nresume with: {}\n",
-                stop.signal_number(), epoch, p.next_batch, r.trainer->batches_per_epoch(),
+                signal.signal_number(), epoch, run.progress().next_batch, run.batches_per_epoch(),
                 checkpoint.string(), resume_command(checkpoint, o.epochs, folder.path()));
             finish();
             return 0;
         }
 
-        stall_seconds += metrics->stall_seconds - stall_before;
-        images += metrics->images - images_before;
-        history.push_back(*metrics);
-        vaednn::write_metrics_csv(folder.metrics(), history);
+        vaednn::write_metrics_csv(folder.metrics(), run.history());
         say("====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
             "images/s {:.0f}  {:.2f} s\n",
             metrics->epoch, metrics->train.loss, metrics->train.reconstruction, metrics->train.kl,
@@ -391,17 +351,19 @@ int run(const Options& o, const CLI::App& cli) {
         // Pictures are for people: one that cannot be written is reported and costs nothing.
         // They come before the checkpoint, which so records the prior-sample stream they used.
         try {
-            write_epoch_figures(folder.path(), r, metrics->epoch, history);
+            vaednn::write_epoch_figures(folder.path(), run.model(), run.data().test, metrics->epoch,
+                                        run.history());
         } catch (const vaednn::Error& e) {
             complain("vae_train: warning: epoch {}'s figures were not written: {}\n",
                      metrics->epoch, e.what());
         }
         const bool last = metrics->epoch == o.epochs;
-        if (last || metrics->epoch % o.checkpoint_every == 0 || stop.requested()) save();
-        if (stop.requested() && !last) {
+        const bool stopping = console.stop_requested();
+        if (last || metrics->epoch % o.checkpoint_every == 0 || stopping) save();
+        if (stopping && !last) {
             say("vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
                 "resume with: {}\n",
-                stop.signal_number(), metrics->epoch, checkpoint.string(),
+                signal.signal_number(), metrics->epoch, checkpoint.string(),
                 resume_command(checkpoint, o.epochs, folder.path()));
             finish();
             return 0;

@@ -284,6 +284,88 @@ TEST_F(Checkpoints, SaveReplacesAtomically) {
     EXPECT_NO_THROW(read_checkpoint(file_));
 }
 
+// --- Two kinds: training checkpoints (as every older version wrote them) and model ones. ---
+
+TEST_F(Checkpoints, ATrainingCheckpointIsWrittenAsOlderVersionsWroteIt) {
+    const SafetensorsFile f = read_safetensors(file_);
+    EXPECT_FALSE(f.metadata.contains("contents"));  // older readers see nothing new
+    EXPECT_EQ(read_checkpoint(file_).info.contents, CheckpointContents::training);
+    // Saying so explicitly is the same.
+    const auto explicit_file = rewritten(
+        "explicit.safetensors", [](SafetensorsFile& g) { g.metadata["contents"] = "training"; });
+    EXPECT_EQ(read_checkpoint(explicit_file).info.contents, CheckpointContents::training);
+    // A training checkpoint still needs every training field.
+    expect_rejected(rewritten("no-dataset.safetensors",
+                              [](SafetensorsFile& g) { g.metadata.erase("dataset"); }),
+                    "metadata field 'dataset' is missing");
+}
+
+TEST_F(Checkpoints, AModelCheckpointHoldsTheModelAlone) {
+    const auto file = dir() / "model.safetensors";
+    save_checkpoint(file, *vae_);
+    const SafetensorsFile f = read_safetensors(file);
+    EXPECT_EQ(f.metadata.at("contents"), "model");
+    EXPECT_FALSE(f.metadata.contains("dataset"));
+    EXPECT_EQ(f.metadata.at("state").find("batch_size"), std::string::npos);
+    const Checkpoint c = read_checkpoint(file);
+    EXPECT_EQ(c.info.contents, CheckpointContents::model);
+    EXPECT_EQ(c.info.adam_step, vae_->optimizer_steps());
+    EXPECT_EQ(c.info.model_seed, 9u);
+    EXPECT_EQ(c.info.noise.samples, vae_->noise_state().samples);
+    EXPECT_EQ(c.info.progress.epochs_done, 0);
+    EXPECT_EQ(c.info.train_count, 0u);
+    const Vae restored = restore_model(c);
+    testing::expect_tensors_near(restored.parameters(), vae_->parameters(), 0.0, "parameters");
+    testing::expect_tensors_near(restored.adam_moments(), vae_->adam_moments(), 0.0, "moments");
+
+    // The model's own fields are still required and checked, and so are the tensors.
+    expect_rejected(rewritten("m1.safetensors",
+                              [](SafetensorsFile& g) {
+                                  g.metadata["state"] = R"({"adam_step": 1})";
+                                  g.metadata["contents"] = "model";
+                              }),
+                    "metadata 'state' has no field 'model_seed'");
+    const auto no_moment = dir() / "m2.safetensors";
+    {
+        SafetensorsFile g = read_safetensors(file);
+        std::erase_if(g.tensors,
+                      [](const Tensor& t) { return t.name == "adam.m.decoder.fc.bias"; });
+        write_safetensors(no_moment, g.tensors, g.metadata);
+    }
+    expect_rejected(no_moment, "tensor 'adam.m.decoder.fc.bias' is missing");
+}
+
+TEST_F(Checkpoints, UnknownContentsIsRefused) {
+    expect_field_rejected(rewritten("contents.safetensors",
+                                    [](SafetensorsFile& f) {
+                                        f.metadata["contents"] = std::string(5000, 'x') + "\x1b";
+                                    }),
+                          "metadata 'contents' is 'xxx");
+    expect_rejected(rewritten("bogus.safetensors",
+                              [](SafetensorsFile& f) { f.metadata["contents"] = "bogus"; }),
+                    "metadata 'contents' is 'bogus', neither 'training' nor 'model'");
+}
+
+TEST_F(Checkpoints, AHookThatThrowsBeforeTheRenameLeavesThePreviousFile) {
+    const std::string before = read_bytes(file_);
+    trainer_->run_epoch();
+    AtomicWriteHooks hooks;
+    std::filesystem::path temporary;
+    hooks.before_rename = [&](const std::filesystem::path& t) {
+        temporary = t;
+        // The temporary is whole: every byte written and synced before the hook runs.
+        EXPECT_EQ(read_checkpoint(t).info.adam_step, vae_->optimizer_steps());
+        throw IoError(file_, "cannot write: injected");
+    };
+    EXPECT_THROW(save_checkpoint(file_, *vae_, *trainer_, data_, hooks), IoError);
+    EXPECT_THROW(save_checkpoint(file_, *vae_, hooks), IoError);
+    EXPECT_EQ(read_bytes(file_), before);
+    EXPECT_FALSE(temporary.empty());
+    for (const auto& entry : std::filesystem::directory_iterator(dir())) {
+        EXPECT_FALSE(is_atomic_temporary(entry.path().filename().string())) << entry.path();
+    }
+}
+
 // --- Reading a file: only regular files, bounded nesting, messages that quote in short. ---
 
 TEST_F(Checkpoints, FifoIsRefusedWithoutWaitingForAWriter) {

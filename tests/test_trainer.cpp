@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <set>
 
@@ -79,10 +80,13 @@ TEST(Trainer, AShortRunLowersTheTestLoss) {
     std::size_t callbacks = 0;
     EpochMetrics last;
     for (int epoch = 0; epoch < 4; ++epoch) {
-        last = *trainer.run_epoch([&](std::size_t done, std::size_t total) {
+        last = *trainer.run_epoch([&](const StepReport& step) {
             ++callbacks;
-            EXPECT_LE(done, total);
-            EXPECT_EQ(total, 10u);  // 300 / 32: nine full batches and one of 12
+            EXPECT_EQ(step.epoch, epoch + 1);
+            EXPECT_LE(step.batch, step.batches);
+            EXPECT_EQ(step.batches, 10u);  // 300 / 32: nine full batches and one of 12
+            EXPECT_EQ(step.images, step.batch == 10 ? 12u : 32u);
+            EXPECT_TRUE(std::isfinite(step.loss.loss));
         });
     }
     EXPECT_EQ(callbacks, 40u);

@@ -24,13 +24,22 @@ class FileSink {
     const std::filesystem::path& target_;
 };
 
+// Fault injection for tests: `before_rename` is called with the temporary's path once it holds
+// every byte (written, fsynced and closed), just before it is renamed over the target. A hook that
+// throws fails the write as a full disk would (the temporary is removed, the target unchanged);
+// one that kills the process leaves the temporary, as a crash there would. Empty in normal use.
+struct AtomicWriteHooks {
+    std::function<void(const std::filesystem::path& temporary)> before_rename;
+};
+
 // Replaces `file` atomically: `fill` writes into a fresh temporary in the same folder, created
 // with O_EXCL (so a planted file or symlink of that name is never opened, let alone truncated)
 // under a unique name (so two writers never share one), then it is fsynced, renamed over `file`
 // and the folder is fsynced. A failure or a crash leaves the previous `file` as it was; on a
 // failure the temporary is removed. Throws IoError naming `file`.
 void write_file_atomically(const std::filesystem::path& file,
-                           const std::function<void(FileSink&)>& fill);
+                           const std::function<void(FileSink&)>& fill,
+                           const AtomicWriteHooks& hooks = {});
 void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
 
 // True when `name` is a temporary of write_file_atomically (".NAME.tmp-XXXXXX"), e.g. one a

@@ -2,6 +2,11 @@
 // twin's names and layouts), plus Adam's moments ("adam.m.*", "adam.v.*") and, in its metadata,
 // everything else a resumed run needs to continue bit for bit: the configuration, the Adam step,
 // the noise streams' positions, the data order's seed and the position within the epoch.
+//
+// Two kinds share the format: a training checkpoint (all of the above; what TrainingRun and
+// vae_train write and resume from) and a model checkpoint (the model alone: configuration,
+// parameters, Adam moments and step, noise streams; metadata "contents" is "model"), which any
+// training loop can write, and which restore_model and vae_sample read but a resume refuses.
 #pragma once
 
 #include <cstdint>
@@ -9,13 +14,20 @@
 #include <map>
 #include <string>
 
+#include "vaednn/atomic_file.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/safetensors.hpp"
 #include "vaednn/trainer.hpp"
 
 namespace vaednn {
 
+enum class CheckpointContents {
+    training,  // the model and where its training stands: it can be resumed
+    model,     // the model alone: trainer, progress and dataset fields keep their defaults
+};
+
 struct CheckpointInfo {
+    CheckpointContents contents = CheckpointContents::training;
     VaeConfig config;
     std::uint64_t model_seed = 0;
     std::int64_t adam_step = 0;
@@ -34,10 +46,16 @@ struct Checkpoint {
     SafetensorsFile file;
 };
 
-// Writes atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint.
-// Throws NumericalError, writing nothing, when the model's state is not finite.
+// Writes a training checkpoint atomically (temporary file, fsync, rename): a crash leaves the
+// previous checkpoint. Throws NumericalError, writing nothing, when the model's state is not
+// finite; IoError when the file cannot be written. `hooks` inject faults for tests.
 void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
-                     const Dataset& data);
+                     const Dataset& data, const AtomicWriteHooks& hooks = {});
+
+// Writes a model checkpoint (see above), for a program that trains with its own loop; the same
+// guarantees and errors as the training checkpoint.
+void save_checkpoint(const std::filesystem::path& file, const Vae& vae,
+                     const AtomicWriteHooks& hooks = {});
 
 // Reads and checks a checkpoint: the safetensors rules, then ours — the format tag and version,
 // a configuration that validates, every parameter and moment present with its shape for that

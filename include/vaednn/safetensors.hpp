@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/model.hpp"
 
@@ -53,7 +54,9 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
 
 // Writes atomically: a temporary file in the same directory, fsync, then rename over `file`,
 // so a crash leaves the old file or the new one, never half of one. Throws CheckpointError.
+// `hooks` inject faults for tests (see AtomicWriteHooks).
 void write_safetensors(const std::filesystem::path& file, const std::vector<Tensor>& tensors,
-                       const std::map<std::string, std::string>& metadata);
+                       const std::map<std::string, std::string>& metadata,
+                       const AtomicWriteHooks& hooks = {});
 
 }  // namespace vaednn

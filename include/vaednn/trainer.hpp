@@ -42,6 +42,16 @@ struct TrainerProgress {
     double stall_seconds = 0.0;  // that epoch's loader stall so far
 };
 
+// One training step, as it is reported while an epoch runs.
+struct StepReport {
+    int epoch = 0;              // counts from 1
+    std::size_t batch = 0;      // batches done in this epoch, 1..batches
+    std::size_t batches = 0;    // in an epoch
+    std::size_t images = 0;     // in this batch
+    LossTerms loss;             // the batch's, before its update
+    double step_seconds = 0.0;  // the step's wall time
+};
+
 // The order of `count` images in epoch `epoch` (from 1) under `seed`: a Fisher-Yates shuffle from
 // a counter-based generator, the same on every machine and for every thread count.
 std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, int epoch);
@@ -56,13 +66,14 @@ class Trainer {
     // graph of its own; nothing is dropped). Throws ConfigError for unusable options.
     Trainer(Vae& vae, const Dataset& data, TrainerOptions options);
 
-    // Trains the rest of the current epoch, then measures the test loss. `on_batch(done, total)`
-    // runs after every step; when `stop()` returns true after a step, the epoch is left
+    // Trains the rest of the current epoch, then measures the test loss. `on_step` runs after
+    // every step whose loss and updated state are finite (progress() already counts the step);
+    // when `stop()` then returns true and the epoch has batches left, the epoch is left
     // unfinished (progress() says where) and nothing is returned. Throws NumericalError, before
-    // anything is reported, when a loss (training or test) or the model's state after an update
-    // is not finite.
+    // the step or the epoch is reported, when a loss (training or test) or the model's state
+    // after an update is not finite.
     std::optional<EpochMetrics> run_epoch(
-        const std::function<void(std::size_t, std::size_t)>& on_batch = {},
+        const std::function<void(const StepReport&)>& on_step = {},
         const std::function<bool()>& stop = {});
     // The mean loss over a whole split (the model's noise stream supplies eps).
     LossTerms evaluate(const ImageSet& set);

@@ -54,7 +54,8 @@ void FileSink::write(const void* data, std::size_t size) {
 }
 
 void write_file_atomically(const std::filesystem::path& file,
-                           const std::function<void(FileSink&)>& fill) {
+                           const std::function<void(FileSink&)>& fill,
+                           const AtomicWriteHooks& hooks) {
     const std::filesystem::path folder = folder_of(file);
     std::string name = folder.string();
     name += "/.";
@@ -65,15 +66,19 @@ void write_file_atomically(const std::filesystem::path& file,
     const int fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd < 0) fail(file, "create a temporary file in " + folder.string(), errno);
     const std::filesystem::path temporary = name;
+    bool open = true;
     try {
         if (::fchmod(fd, 0644) != 0) fail(file, "set permissions", errno);
         FileSink sink(fd, file);
         fill(sink);
         if (retry_on_signal([&] { return ::fsync(fd); }) != 0) fail(file, "write", errno);
-        const int closed = ::close(fd);
-        if (closed != 0 && errno != EINTR) fail(file, "write", errno);
+        // Linux releases the descriptor whatever close returns: it is never closed twice (another
+        // thread may have been given the number since).
+        open = false;
+        if (::close(fd) != 0 && errno != EINTR) fail(file, "write", errno);
+        if (hooks.before_rename) hooks.before_rename(temporary);
     } catch (...) {
-        ::close(fd);  // EBADF after a successful close above is harmless
+        if (open) ::close(fd);
         ::unlink(temporary.c_str());
         throw;
     }

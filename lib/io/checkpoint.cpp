@@ -21,6 +21,9 @@ using json = nlohmann::json;
 
 constexpr const char* kFormat = "vaednn-checkpoint";
 constexpr int kFormatVersion = 1;
+// Metadata "contents": absent in a training checkpoint (as every older one), "model" otherwise.
+constexpr const char* kModelContents = "model";
+constexpr const char* kTrainingContents = "training";
 
 json config_to_json(const VaeConfig& c) {
     return {{"image_rows", c.image_rows},
@@ -176,30 +179,43 @@ json metadata_json(const std::filesystem::path& file,
     return value;
 }
 
-}  // namespace
+// What both kinds of checkpoint hold: the parameters and Adam moments as tensors, and the model's
+// configuration, seed, Adam step and noise streams ("state" gets more fields in a training one).
+struct ModelRecord {
+    std::vector<Tensor> tensors;
+    json config;
+    json state;
+};
 
-void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
-                     const Dataset& data) {
+ModelRecord model_record(const std::filesystem::path& file, const Vae& vae) {
     // A diverged model is never saved: the checkpoint on disk stays the last good one.
     if (!vae.state_is_finite()) {
         throw NumericalError(
             fmt::format("{}: not written: the model's parameters or Adam moments are not finite",
                         file.string()));
     }
-    std::vector<Tensor> tensors = vae.parameters();
+    ModelRecord record{vae.parameters(), config_to_json(vae.config()), {}};
     std::vector<Tensor> moments = vae.adam_moments();
-    tensors.insert(tensors.end(), std::make_move_iterator(moments.begin()),
-                   std::make_move_iterator(moments.end()));
+    record.tensors.insert(record.tensors.end(), std::make_move_iterator(moments.begin()),
+                          std::make_move_iterator(moments.end()));
+    const Vae::NoiseState noise = vae.noise_state();
+    record.state = {
+        {"model_seed", vae.seed()},         {"adam_step", vae.optimizer_steps()},
+        {"noise_training", noise.training}, {"noise_samples", noise.samples},
+        {"threads", compute_threads()},
+    };
+    return record;
+}
 
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
+                     const Dataset& data, const AtomicWriteHooks& hooks) {
+    ModelRecord record = model_record(file, vae);
     const TrainerProgress& p = trainer.progress();
     const TrainerOptions& o = trainer.options();
-    const Vae::NoiseState noise = vae.noise_state();
     // Doubles go through JSON at round-trip precision, so a resumed epoch's sums are exact.
-    const json state = {
-        {"model_seed", vae.seed()},
-        {"adam_step", vae.optimizer_steps()},
-        {"noise_training", noise.training},
-        {"noise_samples", noise.samples},
+    record.state.update({
         {"batch_size", o.batch_size},
         {"data_seed", o.seed},
         {"limit", o.limit},
@@ -209,8 +225,7 @@ void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Tr
         {"epoch_images", p.images},
         {"epoch_train_seconds", p.train_seconds},
         {"epoch_stall_seconds", p.stall_seconds},
-        {"threads", compute_threads()},
-    };
+    });
     // Absolute, so the run resumes from any working directory.
     std::error_code ec;
     const std::filesystem::path data_dir = std::filesystem::absolute(data.dir, ec);
@@ -218,14 +233,28 @@ void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Tr
                           {"dir", (ec ? data.dir : data_dir).string()},
                           {"train_count", trainer.train_count()},
                           {"digest", trainer.data_digest()}};
+    // No "contents" field: a training checkpoint is what every version has written without one.
     const std::map<std::string, std::string> metadata = {
         {"format", kFormat},
         {"format_version", std::to_string(kFormatVersion)},
-        {"config", config_to_json(vae.config()).dump()},
-        {"state", state.dump()},
+        {"config", record.config.dump()},
+        {"state", record.state.dump()},
         {"dataset", dataset.dump()},
     };
-    write_safetensors(file, tensors, metadata);
+    write_safetensors(file, record.tensors, metadata, hooks);
+}
+
+void save_checkpoint(const std::filesystem::path& file, const Vae& vae,
+                     const AtomicWriteHooks& hooks) {
+    const ModelRecord record = model_record(file, vae);
+    const std::map<std::string, std::string> metadata = {
+        {"format", kFormat},
+        {"format_version", std::to_string(kFormatVersion)},
+        {"contents", kModelContents},
+        {"config", record.config.dump()},
+        {"state", record.state.dump()},
+    };
+    write_safetensors(file, record.tensors, metadata, hooks);
 }
 
 CheckpointInfo checkpoint_info(const std::filesystem::path& path,
@@ -247,6 +276,16 @@ CheckpointInfo checkpoint_info(const std::filesystem::path& path,
     }
 
     CheckpointInfo info;
+    if (const auto contents = metadata.find("contents"); contents != metadata.end()) {
+        if (contents->second == kModelContents) {
+            info.contents = CheckpointContents::model;
+        } else if (contents->second != kTrainingContents) {
+            throw CheckpointError(
+                path, fmt::format("metadata 'contents' is '{}', neither '{}' nor '{}'",
+                                  detail::quoted_excerpt(contents->second), kTrainingContents,
+                                  kModelContents));
+        }
+    }
     const json config_json = metadata_json(path, metadata, "config");
     try {
         info.config = config_from(MetadataReader(path, "config", config_json));
@@ -261,6 +300,10 @@ CheckpointInfo checkpoint_info(const std::filesystem::path& path,
     info.adam_step = state.integer<std::int64_t>("adam_step", 0, kMaxAdamSteps);
     info.noise = {state.integer<std::uint64_t>("noise_training", 0, kAnyU64),
                   state.integer<std::uint64_t>("noise_samples", 0, kAnyU64)};
+    // Written since the thread count was recorded; older checkpoints leave it unknown (0).
+    if (state.has("threads")) info.threads = state.integer<int>("threads", 1, 1 << 20);
+    if (info.contents == CheckpointContents::model) return info;
+
     info.trainer.batch_size = state.integer<std::size_t>("batch_size", 1, kMaxBatchSize);
     info.trainer.seed = state.integer<std::uint64_t>("data_seed", 0, kAnyU64);
     info.trainer.limit = state.integer<std::size_t>("limit", 0, kMaxImages);
@@ -270,8 +313,6 @@ CheckpointInfo checkpoint_info(const std::filesystem::path& path,
     info.progress.images = state.integer<std::size_t>("epoch_images", 0, kMaxImages);
     info.progress.train_seconds = state.real("epoch_train_seconds", 0.0, kMaxSeconds);
     info.progress.stall_seconds = state.real("epoch_stall_seconds", 0.0, kMaxSeconds);
-    // Written since the thread count was recorded; older checkpoints leave it unknown (0).
-    if (state.has("threads")) info.threads = state.integer<int>("threads", 1, 1 << 20);
 
     const json dataset_json = metadata_json(path, metadata, "dataset");
     const MetadataReader dataset(path, "dataset", dataset_json);

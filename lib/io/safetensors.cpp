@@ -2,14 +2,12 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -347,7 +345,8 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
 }
 
 void write_safetensors(const std::filesystem::path& file, const std::vector<Tensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata,
+                       const AtomicWriteHooks& hooks) {
     json header = json::object();
     if (!metadata.empty()) header["__metadata__"] = metadata;
     std::size_t offset = 0;
@@ -366,17 +365,16 @@ void write_safetensors(const std::filesystem::path& file, const std::vector<Tens
         b = static_cast<unsigned char>(length & 0xFF);
         length >>= 8;
     }
-    // Fault injection for tests/faults.sh: die mid-file, as a power cut or SIGKILL would.
-    static const bool kill_mid_write =
-        std::getenv("VAEDNN_FAULT_KILL_IN_CHECKPOINT_WRITE") != nullptr;
-    write_file_atomically(file, [&](FileSink& sink) {
-        sink.write(length_bytes, sizeof length_bytes);
-        sink.write(text);
-        for (std::size_t i = 0; i < tensors.size(); ++i) {
-            if (kill_mid_write && i == tensors.size() / 2) ::kill(::getpid(), SIGKILL);
-            sink.write(tensors[i].values.data(), tensors[i].values.size() * sizeof(float));
-        }
-    });
+    write_file_atomically(
+        file,
+        [&](FileSink& sink) {
+            sink.write(length_bytes, sizeof length_bytes);
+            sink.write(text);
+            for (const Tensor& t : tensors) {
+                sink.write(t.values.data(), t.values.size() * sizeof(float));
+            }
+        },
+        hooks);
 }
 
 }  // namespace vaednn

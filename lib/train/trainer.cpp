@@ -120,8 +120,7 @@ void Trainer::set_progress(const TrainerProgress& progress) {
 }
 
 std::optional<EpochMetrics> Trainer::run_epoch(
-    const std::function<void(std::size_t, std::size_t)>& on_batch,
-    const std::function<bool()>& stop) {
+    const std::function<void(const StepReport&)>& on_step, const std::function<bool()>& stop) {
     using Clock = std::chrono::steady_clock;
     const int epoch = progress_.epochs_done + 1;
     const std::size_t batches = batches_per_epoch();
@@ -158,7 +157,7 @@ std::optional<EpochMetrics> Trainer::run_epoch(
             progress_.train_seconds += seconds;
             progress_.next_batch = batch->index + 1;
             progress_.stall_seconds = stall_before + pipeline.stall_seconds();
-            if (on_batch) on_batch(progress_.next_batch, batches);
+            if (on_step) on_step({epoch, progress_.next_batch, batches, n, loss, seconds});
             if (stop && progress_.next_batch < batches && stop()) return std::nullopt;
         }
     }
