@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,17 +59,60 @@ std::vector<float> encode_means(vaednn::Vae& vae, const vaednn::ImageSet& test,
     return mu;
 }
 
+// Chosen test images above their reconstructions, and a walk between two of them.
+void write_test_image_pictures(const Options& o, vaednn::Vae& vae, const vaednn::ImageSet& test,
+                               const fs::path& out) {
+    const auto latent = static_cast<std::size_t>(vae.config().latent);
+    const std::size_t rows = test.rows, cols = test.cols, pixels = rows * cols;
+    std::vector<float> originals;
+    const std::vector<float> mu = encode_means(vae, test, o.reconstruct, &originals);
+    const std::size_t n = o.reconstruct.size();
+    std::vector<float> grid = originals;
+    grid.resize(2 * n * pixels);
+    vae.decode(mu, std::span<float>(grid.data() + n * pixels, n * pixels));
+    vaednn::write_image_grid(out / "reconstructions.png", grid, 2 * n, rows, cols, n);
+
+    // Straight lines between the two posterior means, endpoints included.
+    const std::vector<float> ends = encode_means(vae, test, o.interpolate, nullptr);
+    std::vector<float> path(o.steps * latent);
+    for (std::size_t s = 0; s < o.steps; ++s) {
+        const float t =
+            o.steps == 1 ? 0.0f : static_cast<float>(s) / static_cast<float>(o.steps - 1);
+        for (std::size_t j = 0; j < latent; ++j) {
+            path[s * latent + j] = (1.0f - t) * ends[j] + t * ends[latent + j];
+        }
+    }
+    std::vector<float> walk(o.steps * pixels);
+    vae.decode(path, walk);
+    vaednn::write_image_grid(out / "interpolation.png", walk, o.steps, rows, cols, o.steps);
+}
+
 int run(const Options& o) {
     vaednn::set_compute_threads(o.threads);
     const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.checkpoint);
     vaednn::Vae vae = vaednn::restore_model(checkpoint);
     // --seed picks where the prior-sample stream starts, so each seed gives its own grid.
     vae.set_noise_state({vae.noise_state().training, o.seed});
+    // A model checkpoint (save_checkpoint(file, vae)) names no data: without --data, only the
+    // pictures that need no test images are drawn.
     const fs::path data_dir =
         o.data_dir.empty() ? fs::path(checkpoint.info.data_dir) : fs::path(o.data_dir);
-    const vaednn::Dataset data = vaednn::load_dataset(data_dir, checkpoint.info.dataset);
+    std::optional<vaednn::Dataset> data;
+    if (!data_dir.empty()) {
+        data = vaednn::load_dataset(data_dir, checkpoint.info.dataset.empty()
+                                                  ? data_dir.filename().string()
+                                                  : checkpoint.info.dataset);
+    }
     const auto latent = static_cast<std::size_t>(vae.config().latent);
-    const std::size_t rows = data.test.rows, cols = data.test.cols, pixels = rows * cols;
+    const auto rows = static_cast<std::size_t>(vae.config().image_rows);
+    const auto cols = static_cast<std::size_t>(vae.config().image_cols);
+    const std::size_t pixels = rows * cols;
+    if (data && (data->test.rows != rows || data->test.cols != cols)) {
+        throw vaednn::DataError(vaednn::DataErrorKind::bad_shape, data_dir,
+                                fmt::format("the model takes {}x{} images but the folder holds "
+                                            "{}x{}",
+                                            rows, cols, data->test.rows, data->test.cols));
+    }
 
     std::error_code ec;
     fs::create_directories(o.out, ec);
@@ -81,28 +125,11 @@ int run(const Options& o) {
     vae.sample(samples);
     vaednn::write_image_grid(out / "samples.png", samples, o.count, rows, cols, 8);
 
-    std::vector<float> originals;
-    const std::vector<float> mu = encode_means(vae, data.test, o.reconstruct, &originals);
-    const std::size_t n = o.reconstruct.size();
-    std::vector<float> grid = originals;
-    grid.resize(2 * n * pixels);
-    vae.decode(mu, std::span<float>(grid.data() + n * pixels, n * pixels));
-    vaednn::write_image_grid(out / "reconstructions.png", grid, 2 * n, rows, cols, n);
-
-    // Straight lines between the two posterior means, endpoints included.
-    const std::vector<float> ends = encode_means(vae, data.test, o.interpolate, nullptr);
-    std::vector<float> path(o.steps * latent);
-    for (std::size_t s = 0; s < o.steps; ++s) {
-        const float t =
-            o.steps == 1 ? 0.0f : static_cast<float>(s) / static_cast<float>(o.steps - 1);
-        for (std::size_t j = 0; j < latent; ++j) {
-            path[s * latent + j] = (1.0f - t) * ends[j] + t * ends[latent + j];
-        }
+    std::vector<std::string> written = {"samples.png"};
+    if (data) {
+        write_test_image_pictures(o, vae, data->test, out);
+        written.insert(written.end(), {"reconstructions.png", "interpolation.png"});
     }
-    std::vector<float> walk(o.steps * pixels);
-    vae.decode(path, walk);
-    vaednn::write_image_grid(out / "interpolation.png", walk, o.steps, rows, cols, o.steps);
-    std::vector<std::string> written = {"samples.png", "reconstructions.png", "interpolation.png"};
 
     if (latent == 2) {
         // z on an even grid over [-2.5, 2.5]^2, which holds ~98% of the prior's mass per axis.
@@ -125,6 +152,12 @@ int run(const Options& o) {
         written.push_back("manifold.png");
     }
     vaednn::app::say("vae_sample: wrote {} to {}\n", fmt::join(written, ", "), out.string());
+    if (!data) {
+        vaednn::app::say(
+            "vae_sample: {} names no data: pass --data for reconstructions and an "
+            "interpolation\n",
+            o.checkpoint);
+    }
     return 0;
 }
 
@@ -137,7 +170,9 @@ int main(int argc, char** argv) {
         "interpolation, and the manifold of a 2-D latent space",
         "vae_sample"};
     cli.option_defaults()->always_capture_default();
-    cli.add_option("--checkpoint", o.checkpoint, "A checkpoint written by vae_train")->required();
+    cli.add_option("--checkpoint", o.checkpoint,
+                   "A checkpoint written by vae_train or vaednn::save_checkpoint")
+        ->required();
     cli.add_option("--out", o.out, "Folder for the PNG files");
     cli.add_option("--data", o.data_dir, "Dataset folder (default: the one the run trained on)");
     cli.add_option("--count", o.count, "Prior samples to draw")->check(CLI::Range(1, 4096));

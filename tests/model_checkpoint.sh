@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A model checkpoint (what vaednn::save_checkpoint(file, vae) writes for a program with its own
+# training loop): vae_sample draws from it, with --data and without (then only the pictures that
+# need no test images, and a note); vae_train --resume refuses it with one clear error, exit 1,
+# before it touches any folder.
+# Usage: model_checkpoint.sh VAE_TRAIN VAE_SAMPLE MODEL_CHECKPOINT_TOOL WORK_DIR MNIST_DIR
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+vae_train="$1"
+vae_sample="$2"
+to_model="$3"
+work="$4"
+mnist="$5"
+rm -rf "$work"
+mkdir -p "$work"
+fail() { echo "FAIL: $*"; exit 1; }
+# expect CODE REGEX COMMAND...: runs COMMAND, checks its exit code and its output.
+expect() {
+  local code="$1" regex="$2"
+  shift 2
+  local status
+  out="$("$@" 2>&1)"
+  status=$?
+  printf '$ %s\n%s\n' "$*" "$out"
+  [[ $status == "$code" ]] || fail "exit code $status, expected $code: $*"
+  grep -Eq -- "$regex" <<<"$out" || fail "output does not match '$regex': $*"
+}
+source "$here/mini_mnist.sh"
+make_mini_mnist "$mnist" "$work/mini-mnist" 64 32
+
+expect 0 '====> Epoch: 1 ' "$vae_train" --threads 2 --batch-size 32 --hidden 8 --latent 2 --quiet \
+  --data "$work/mini-mnist" --epochs 1 --out "$work/run"
+"$to_model" "$work/run/checkpoint.safetensors" "$work/model.safetensors" ||
+  fail "the model checkpoint was not written"
+
+expect 0 'wrote samples.png, manifold.png to ' \
+  "$vae_sample" --checkpoint "$work/model.safetensors" --out "$work/no-data" --count 4 \
+  --manifold 3 --threads 2
+grep -q 'names no data: pass --data for reconstructions' <<<"$out" || fail "no note about --data"
+[[ -s $work/no-data/samples.png && -s $work/no-data/manifold.png ]] || fail "pictures missing"
+[[ -e $work/no-data/reconstructions.png ]] && fail "reconstructions without data"
+
+expect 0 'wrote samples.png, reconstructions.png, interpolation.png, manifold.png' \
+  "$vae_sample" --checkpoint "$work/model.safetensors" --data "$work/mini-mnist" \
+  --out "$work/with-data" --count 4 --manifold 3 --threads 2
+grep -q 'names no data' <<<"$out" && fail "a note about --data although it was given"
+
+expect 1 "vae_train: .*model.safetensors: holds a model only, .* not resumed" \
+  "$vae_train" --resume "$work/model.safetensors" --epochs 2 --out "$work/resumed"
+[[ -e $work/resumed ]] && fail "a refused resume created its folder"
+echo "PASS: model checkpoints sample and are not resumed"
