@@ -3,6 +3,9 @@
 // a CheckpointInfo whose every field is in range, or a vaednn::Error with a bounded message —
 // never a crash, a hang, a leak or a stack overflow.
 //
+// Both kinds of checkpoint are reached: a training one (no "contents" field, as the seed inputs
+// have) and a model one ("contents=model", which needs no trainer or dataset fields).
+//
 // The input is the metadata as text, one field a line, "key=value" (value: the rest of the line);
 // a line without '=' removes that key. It starts from the two fields that make a checkpoint
 // ("format" and "format_version"), so the fuzzer spends its time in the JSON fields behind them.
