@@ -36,8 +36,8 @@ expect_exit 0 'wrote samples.png, reconstructions.png, interpolation.png, manifo
 for f in samples reconstructions interpolation manifold; do
   [[ -s $work/pictures/$f.png ]] || fail "vae_sample did not write $f.png"
 done
-expect_exit 2 'vae_sample: test image 5000 does not exist: the test set holds 2004' \
-  "$vae_sample" --checkpoint "$run/checkpoint.safetensors" --out "$work/pictures" --reconstruct 5000
+expect_exit 2 'vae_sample: test image 10000 does not exist: the test set holds 10000' \
+  "$vae_sample" --checkpoint "$run/checkpoint.safetensors" --out "$work/pictures" --reconstruct 10000
 
 expect_exit 2 'vae_train: --hidden cannot be combined with --resume: the checkpoint fixes it' \
   "$vae_train" --resume "$run/checkpoint.safetensors" --hidden 64 --out "$run"

