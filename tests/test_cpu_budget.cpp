@@ -1,0 +1,108 @@
+// The CPUs a process may use: cgroup quotas read from file trees laid out as the kernel does
+// (v2 cpu.max, v1 cpu.cfs_quota_us/cpu.cfs_period_us), and the thread choice made from them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "test_support.hpp"
+#include "vaednn/cpu_budget.hpp"
+#include "vaednn/error.hpp"
+
+namespace vaednn {
+namespace {
+
+namespace fs = std::filesystem;
+
+using CgroupQuota = testing::TempDirTest;
+
+void write_file(const fs::path& file, const std::string& text) {
+    fs::create_directories(file.parent_path());
+    std::ofstream(file) << text << "\n";
+}
+
+TEST_F(CgroupQuota, V2QuotaRoundsUp) {
+    write_file(dir() / "app" / "cpu.max", "150000 100000");
+    EXPECT_EQ(cgroup_cpu_quota(dir(), "0::/app\n"), 2);
+}
+
+TEST_F(CgroupQuota, V2TightestAncestorWins) {
+    // A parent's quota bounds its children: the job gets 3 CPUs though its own limit says 8.
+    write_file(dir() / "cpu.max", "max 100000");
+    write_file(dir() / "jobs" / "cpu.max", "300000 100000");
+    write_file(dir() / "jobs" / "job7" / "cpu.max", "800000 100000");
+    EXPECT_EQ(cgroup_cpu_quota(dir(), "0::/jobs/job7\n"), 3);
+}
+
+TEST_F(CgroupQuota, V2WithoutQuota) {
+    write_file(dir() / "cpu.max", "max 100000");
+    EXPECT_EQ(cgroup_cpu_quota(dir(), "0::/\n"), std::nullopt);
+}
+
+TEST_F(CgroupQuota, NamespacedPathMissingFromMountFallsBackToRoot) {
+    // In a container the path names the host's cgroup, which its own mount does not show.
+    write_file(dir() / "cpu.max", "200000 100000");
+    EXPECT_EQ(cgroup_cpu_quota(dir(), "0::/docker/4f2a\n"), 2);
+}
+
+TEST_F(CgroupQuota, V1CpuController) {
+    write_file(dir() / "cpu,cpuacct" / "slurm" / "cpu.cfs_quota_us", "400000");
+    write_file(dir() / "cpu,cpuacct" / "slurm" / "cpu.cfs_period_us", "100000");
+    EXPECT_EQ(cgroup_cpu_quota(dir(), "4:memory:/slurm\n3:cpu,cpuacct:/slurm\n0::/\n"), 4);
+}
+
+TEST_F(CgroupQuota, V1NoQuotaIsMinusOne) {
+    write_file(dir() / "cpu" / "cpu.cfs_quota_us", "-1");
+    write_file(dir() / "cpu" / "cpu.cfs_period_us", "100000");
+    EXPECT_EQ(cgroup_cpu_quota(dir(), "1:cpu:/\n0::/\n"), std::nullopt);
+}
+
+TEST_F(CgroupQuota, MalformedFilesCountAsNoQuota) {
+    write_file(dir() / "a" / "cpu.max", "lots 100000");
+    write_file(dir() / "b" / "cpu.max", "100000 0");
+    write_file(dir() / "c" / "cpu.max", "100000100000");
+    write_file(dir() / "cpu" / "cpu.cfs_quota_us", "99999999999999999999999");
+    write_file(dir() / "cpu" / "cpu.cfs_period_us", "100000");
+    for (const char* text : {"0::/a", "0::/b", "0::/c", "1:cpu:/", "garbage", "", "::::"}) {
+        EXPECT_EQ(cgroup_cpu_quota(dir(), text), std::nullopt) << text;
+    }
+}
+
+TEST(CpuBudget, UsableIsTheTightestBoundAndAtLeastOne) {
+    EXPECT_EQ((CpuBudget{16, 2, 0}.usable()), 2);
+    EXPECT_EQ((CpuBudget{16, 16, 3}.usable()), 3);
+    EXPECT_EQ((CpuBudget{0, 0, 0}.usable()), 1);
+    EXPECT_EQ((CpuBudget{16, 2, 3}.describe()), "2 (16 online, affinity 2, cgroup quota 3)");
+}
+
+TEST(CpuBudget, ThisProcessHasAtLeastOneCpu) {
+    const CpuBudget budget = cpu_budget();
+    EXPECT_GE(budget.online, 1);
+    EXPECT_GE(budget.affinity, 1);
+    EXPECT_LE(budget.affinity, budget.online);
+    EXPECT_GE(budget.usable(), 1);
+    EXPECT_LE(budget.usable(), budget.online);
+}
+
+TEST(ThreadChoice, CapsAtTheBudgetUnlessToldToOversubscribe) {
+    const CpuBudget two{16, 2, 0};
+    const ThreadChoice by_default = choose_threads(0, two);
+    EXPECT_EQ(by_default.used, 2);
+    EXPECT_FALSE(by_default.capped);
+
+    const ThreadChoice capped = choose_threads(16, two);
+    EXPECT_EQ(capped.requested, 16);
+    EXPECT_EQ(capped.used, 2);
+    EXPECT_TRUE(capped.capped);
+
+    const ThreadChoice forced = choose_threads(16, two, true);
+    EXPECT_EQ(forced.used, 16);
+    EXPECT_FALSE(forced.capped);
+
+    EXPECT_EQ(choose_threads(1, two).used, 1);
+    EXPECT_THROW(choose_threads(-1, two), ConfigError);
+}
+
+}  // namespace
+}  // namespace vaednn
