@@ -10,18 +10,13 @@
 #      with a clear error, exit 1, and the last good checkpoint and metrics.csv are unchanged.
 # Usage: faults.sh VAE_TRAIN WORK_DIR MNIST_DIR [KILLS]
 set -uo pipefail
-# A failing check must not leave a training run behind, holding its folder's lock.
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
 vae_train="$1"
 work="$2"
 mnist="$3"
 kills="${4:-25}"
-rm -rf "$work"
-mkdir -p "$work"
-fail() { echo "FAIL: $*"; exit 1; }
+begin_script_test "$work"
 # 96 training and 64 test images: epochs of 3 steps that take moments even under load.
-source "$here/mini_mnist.sh"
 make_mini_mnist "$mnist" "$work/mini-mnist" 96 64
 small=(--threads 2 --batch-size 32 --hidden 16 --latent 4 --quiet --data "$work/mini-mnist")
 

@@ -5,27 +5,13 @@
 # before it touches any folder.
 # Usage: model_checkpoint.sh VAE_TRAIN VAE_SAMPLE MODEL_CHECKPOINT_TOOL WORK_DIR MNIST_DIR
 set -uo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
 vae_train="$1"
 vae_sample="$2"
 to_model="$3"
 work="$4"
 mnist="$5"
-rm -rf "$work"
-mkdir -p "$work"
-fail() { echo "FAIL: $*"; exit 1; }
-# expect CODE REGEX COMMAND...: runs COMMAND, checks its exit code and its output.
-expect() {
-  local code="$1" regex="$2"
-  shift 2
-  local status
-  out="$("$@" 2>&1)"
-  status=$?
-  printf '$ %s\n%s\n' "$*" "$out"
-  [[ $status == "$code" ]] || fail "exit code $status, expected $code: $*"
-  grep -Eq -- "$regex" <<<"$out" || fail "output does not match '$regex': $*"
-}
-source "$here/mini_mnist.sh"
+begin_script_test "$work"
 make_mini_mnist "$mnist" "$work/mini-mnist" 64 32
 
 expect 0 '====> Epoch: 1 ' "$vae_train" --threads 2 --batch-size 32 --hidden 8 --latent 2 --quiet \

@@ -3,16 +3,12 @@
 # loss columns of metrics.csv to equal those of an uninterrupted run with the same seed and
 # threads, to the last digit. Usage: resume_after_signal.sh VAE_TRAIN WORK_DIR MNIST_DIR
 set -euo pipefail
-# A failing check must not leave a training run behind, holding its folder's lock.
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
 vae_train="$1"
 work="$2"
 mnist="$3"
-rm -rf "$work"
-mkdir -p "$work"
+begin_script_test "$work"
 # 2048 training and 256 test images: three runs of three epochs stay short on a loaded machine.
-source "$here/mini_mnist.sh"
 make_mini_mnist "$mnist" "$work/mini-mnist" 2048 256
 args=(--data "$work/mini-mnist" --threads 2 --epochs 3 --hidden 64 --seed 7 --quiet)
 

@@ -7,40 +7,18 @@
 # Every wait is for an event (a line printed, a process ended), never a fixed time.
 # Usage: run_folder.sh VAE_TRAIN WORK_DIR MNIST_DIR
 set -uo pipefail
-# A failing check must not leave a training run behind, holding its folder's lock.
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
 vae_train="$1"
 work="$2"
 mnist="$3"
-rm -rf "$work"
-mkdir -p "$work"
+begin_script_test "$work"
 cd "$work" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
 # A small dataset cut from MNIST (64 training and 32 test images), so that each of the many runs
 # below takes moments even under the sanitizers.
-source "$here/mini_mnist.sh"
 make_mini_mnist "$mnist" mini-mnist 64 32
 mnist="$work/mini-mnist"
 tiny=(--threads 2 --batch-size 32 --hidden 8 --latent 2 --quiet)
 T=("${tiny[@]}" --data "$mnist")
-# expect CODE REGEX COMMAND...: runs COMMAND, checks its exit code and its output.
-expect() {
-  local code="$1" regex="$2"
-  shift 2
-  local status
-  out="$("$@" 2>&1)"
-  status=$?
-  printf '$ %s\n%s\n' "$*" "$out" | tail -n 4
-  [[ $status == "$code" ]] || fail "exit code $status, expected $code: $*"
-  grep -Eq -- "$regex" <<<"$out" || fail "output does not match '$regex': $*"
-}
-# wait_for_line FILE REGEX PID: until FILE has a line matching REGEX, or PID has ended.
-wait_for_line() {
-  until grep -Eq -- "$2" "$1" 2>/dev/null || ! kill -0 "$3" 2>/dev/null; do sleep 0.05; done
-  grep -Eq -- "$2" "$1" || { cat "$1"; fail "no line matching '$2' in $1"; }
-}
-
 # --- Symlinks planted at every name a run writes or locks: nothing is written through them.
 echo "precious" >victim
 mkdir planted
