@@ -13,6 +13,7 @@
 
 #include "app_main.hpp"
 #include "console.hpp"
+#include "threads.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/error.hpp"
@@ -34,7 +35,7 @@ struct Options {
     std::vector<std::size_t> interpolate = {0, 1};
     std::size_t steps = 10;
     std::size_t manifold = 20;
-    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int threads = 0;  // 0: every CPU this process may use
 };
 
 // Posterior means of test images `indices`.
@@ -88,7 +89,7 @@ void write_test_image_pictures(const Options& o, vaednn::Vae& vae, const vaednn:
 }
 
 int run(const Options& o) {
-    vaednn::set_compute_threads(o.threads);
+    vaednn::app::use_threads("vae_sample", o.threads, false);
     const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.checkpoint);
     vaednn::Vae vae = vaednn::restore_model(checkpoint);
     // --seed picks where the prior-sample stream starts, so each seed gives its own grid.
@@ -186,6 +187,8 @@ int main(int argc, char** argv) {
     cli.add_option("--steps", o.steps, "Images along the walk")->check(CLI::Range(1, 100));
     cli.add_option("--manifold", o.manifold, "Images per side of the 2-D manifold")
         ->check(CLI::Range(1, 60));
-    cli.add_option("--threads", o.threads, "Compute threads")->check(CLI::Range(1, 1024));
+    cli.add_option("--threads", o.threads,
+                   "Compute threads (default and most: the CPUs this process may use)")
+        ->check(CLI::Range(1, 1024));
     return vaednn::app::run_main("vae_sample", cli, argc, argv, [&] { return run(o); });
 }

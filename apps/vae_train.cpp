@@ -19,6 +19,7 @@
 #include "app_main.hpp"
 #include "console.hpp"
 #include "stop_signal.hpp"
+#include "threads.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/epoch_figures.hpp"
@@ -48,7 +49,8 @@ struct Options {
     int hidden = 256;
     std::string likelihood = "bernoulli";
     std::uint64_t seed = 1;
-    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int threads = 0;  // 0: every CPU this process may use
+    bool oversubscribe = false;
     std::size_t limit = 0;
     std::string out;  // empty: out/, or the resumed checkpoint's folder
     bool overwrite = false;
@@ -270,12 +272,10 @@ class Console : public vaednn::TrainingObserver {
 };
 
 int run(const Options& o, const CLI::App& cli) {
-    const int threads = vaednn::set_compute_threads(o.threads);
+    const vaednn::ThreadChoice thread_choice =
+        vaednn::app::use_threads("vae_train", o.threads, o.oversubscribe);
+    const int threads = thread_choice.used;
     const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
-    if (o.threads > runtime.hardware_threads) {
-        complain("vae_train: warning: --threads {} exceeds the {} hardware threads\n", o.threads,
-                 runtime.hardware_threads);
-    }
 
     vaednn::TrainingRun run = o.resume.empty()
                                   ? start_fresh(o, fault_hooks_from_environment())
@@ -315,7 +315,8 @@ int run(const Options& o, const CLI::App& cli) {
         saved = {true, run.epochs_done(), run.progress().next_batch};
     };
     auto finish = [&] {
-        const vaednn::TimingReport report = run.timing(runtime, threads);
+        vaednn::TimingReport report = run.timing(runtime, threads);
+        report.threads_requested = thread_choice.requested;
         vaednn::write_timing_json(folder.timing(), report);
         if (!o.quiet) say("\n{}", vaednn::format_timing_table(report));
     };
@@ -401,8 +402,12 @@ int main(int argc, char** argv) {
                    "bernoulli (BCE on logits) or gaussian (unit variance)")
         ->check(CLI::IsMember({"bernoulli", "gaussian"}));
     cli.add_option("--seed", options.seed, "Seed of the initial weights, noise and data order");
-    cli.add_option("--threads", options.threads, "Compute threads (oneDNN's OpenMP and oneTBB)")
+    cli.add_option("--threads", options.threads,
+                   "Compute threads (oneDNN's OpenMP and oneTBB); default and most: the CPUs this "
+                   "process may use (affinity and cgroup quota)")
         ->check(CLI::Range(1, 1024));
+    cli.add_flag("--oversubscribe", options.oversubscribe,
+                 "Run --threads as given even above the CPUs this process may use");
     cli.add_option("--limit", options.limit, "Train on the first N images only (0: all)");
     cli.add_option("--out", options.out,
                    "Folder for metrics, figures, timing and checkpoints (default: out, or the "

@@ -119,7 +119,8 @@ void write_timing_json(const std::filesystem::path& file, const TimingReport& r)
                            {"onednn_isa", r.runtime.cpu_isa},
                            {"cpu_model", r.runtime.cpu_model},
                            {"hardware_threads", r.runtime.hardware_threads},
-                           {"threads", r.threads}}}};
+                           {"threads", r.threads},
+                           {"threads_requested", r.threads_requested}}}};
     write_file_atomically(file, report.dump(2) + "\n");
 }
 

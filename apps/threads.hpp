@@ -1,0 +1,28 @@
+// How many compute threads an app runs: every CPU the process may use by default, and a larger
+// --threads capped there with one line, since spinning OpenMP threads on fewer cores than threads
+// run many times slower. --oversubscribe keeps the request.
+#pragma once
+
+#include <string_view>
+
+#include "console.hpp"
+#include "vaednn/cpu_budget.hpp"
+#include "vaednn/runtime.hpp"
+
+namespace vaednn::app {
+
+// `requested` 0: the default. Sets the compute pools and returns the choice in force.
+inline ThreadChoice use_threads(std::string_view program, int requested, bool oversubscribe) {
+    const CpuBudget budget = cpu_budget();
+    ThreadChoice choice = choose_threads(requested, budget, oversubscribe);
+    if (choice.capped) {
+        complain(
+            "{}: --threads {} is more than the CPUs this process may use, {}: running {} "
+            "(--oversubscribe insists, at many times the time per step)\n",
+            program, requested, budget.describe(), choice.used);
+    }
+    choice.used = set_compute_threads(choice.used);
+    return choice;
+}
+
+}  // namespace vaednn::app
