@@ -36,20 +36,20 @@ struct Checkpoint {
 
 // Writes atomically (temporary file, fsync, rename): a crash leaves the previous checkpoint.
 // Throws NumericalError, writing nothing, when the model's state is not finite.
-void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
+VAEDNN_EXPORT void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
                      const Dataset& data);
 
 // Reads and checks a checkpoint: the safetensors rules, then ours — the format tag and version,
 // a configuration that validates, every parameter and moment present with its shape for that
 // configuration, and no tensor besides them. Throws CheckpointError naming the field or tensor.
-Checkpoint read_checkpoint(const std::filesystem::path& file);
+VAEDNN_EXPORT Checkpoint read_checkpoint(const std::filesystem::path& file);
 
 // The checkpoint's metadata, every field type- and range-checked (nothing in a file is trusted);
 // throws CheckpointError naming the field. read_checkpoint's first half, for tools and fuzzers.
-CheckpointInfo checkpoint_info(const std::filesystem::path& file,
+VAEDNN_EXPORT CheckpointInfo checkpoint_info(const std::filesystem::path& file,
                                const std::map<std::string, std::string>& metadata);
 
 // Builds the model the checkpoint holds: configuration, seed, parameters, Adam state, noise.
-Vae restore_model(const Checkpoint& checkpoint);
+VAEDNN_EXPORT Vae restore_model(const Checkpoint& checkpoint);
 
 }  // namespace vaednn

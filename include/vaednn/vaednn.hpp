@@ -1,0 +1,21 @@
+// Everything of libvaednn's public API in one include. The declarations of figures.hpp are
+// defined in vaednn::figures (pkg-config: vaednn-figures), the rest in vaednn::vaednn.
+#pragma once
+
+#include "vaednn/atomic_file.hpp"
+#include "vaednn/checkpoint.hpp"
+#include "vaednn/config.hpp"
+#include "vaednn/dataset.hpp"
+#include "vaednn/error.hpp"
+#include "vaednn/export.hpp"
+#include "vaednn/figures.hpp"
+#include "vaednn/idx.hpp"
+#include "vaednn/memory_estimate.hpp"
+#include "vaednn/model.hpp"
+#include "vaednn/pipeline.hpp"
+#include "vaednn/report.hpp"
+#include "vaednn/run_folder.hpp"
+#include "vaednn/runtime.hpp"
+#include "vaednn/safetensors.hpp"
+#include "vaednn/trainer.hpp"
+#include "vaednn/version.hpp"
