@@ -4,19 +4,20 @@
 #                    [COMPILE_ONLY <dependency>...])    headers only (nlohmann_json)
 #
 # One library of ours, compiled once into an OBJECT library (position-independent, symbols hidden
-# but those marked VAEDNN_EXPORT), from which two libraries are made:
-#   <target>           the installed one, vaednn::<name>: shared or static as BUILD_SHARED_LIBS says;
-#                      a shared one exports the public API and nothing else.
-#   <target>_internal  what the in-tree tests and benchmarks link: the same objects as a static
-#                      archive (<target> itself in a static build), plus lib/ on the include path,
-#                      so white-box tests reach vaednn::detail without the .so exporting it.
+# but those marked VAEDNN_EXPORT), from which the libraries are made:
+#   <target>         the installed one, vaednn::<name>: shared or static as BUILD_SHARED_LIBS says;
+#                    a shared one exports the public API and nothing else.
+#   <target>_static  in a shared build only: the same objects as a static archive, for the in-tree
+#                    tests and benchmarks (vaednn_whitebox in lib/CMakeLists.txt), in which
+#                    vaednn::detail and the layers are there to link without the .so exporting them.
 # The objects are compiled once either way; a shared build only archives them a second time.
 function(vaednn_add_library target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "EXPORT_NAME" "SOURCES;LINK;PRIVATE;COMPILE_ONLY")
 
   add_library(${target}_objects OBJECT ${arg_SOURCES})
-  target_include_directories(${target}_objects PRIVATE ${PROJECT_SOURCE_DIR}/include
-                                                       ${VAEDNN_GENERATED_INCLUDE_DIR} ${PROJECT_SOURCE_DIR}/lib)
+  target_include_directories(
+    ${target}_objects PRIVATE ${PROJECT_SOURCE_DIR}/include ${VAEDNN_GENERATED_INCLUDE_DIR}
+                              ${PROJECT_SOURCE_DIR}/lib)
   target_compile_features(${target}_objects PRIVATE cxx_std_20)
   # The dependencies' include directories and compile flags (OpenMP's -fopenmp among them).
   target_link_libraries(${target}_objects PRIVATE ${arg_PRIVATE} ${arg_COMPILE_ONLY})

@@ -65,6 +65,20 @@ function(check_install)
       message(FATAL_ERROR "the install is missing ${file}")
     endif()
   endforeach()
+  # A shared library exports the public API, not the internals (vaednn::detail, the classes'
+  # Impl, the layers and the graph).
+  find_program(nm nm)
+  if(SHARED AND nm)
+    foreach(library vaednn vaednn_formats vaednn_figures)
+      run(symbols "${nm}" -D -C --defined-only "${prefix}/${LIBDIR}/lib${library}.so.0")
+      string(REGEX MATCHALL "[^\n]*vaednn::(detail::|[A-Za-z]+::Impl::|Graph|Lstm|Dense|Deconv|Adam)[^\n]*"
+             internals "${symbols}")
+      if(internals)
+        string(REPLACE ";" "\n" internals "${internals}")
+        message(FATAL_ERROR "lib${library}.so exports internals:\n${internals}")
+      endif()
+    endforeach()
+  endif()
   # Relocatable: no installed package file may name the folder it was installed into.
   file(GLOB package_files "${prefix}/${LIBDIR}/pkgconfig/*.pc" "${prefix}/${LIBDIR}/cmake/vaednn/*.cmake")
   foreach(file IN LISTS package_files)

@@ -120,7 +120,7 @@ class VAEDNN_EXPORT Vae {
 
   private:
     friend struct detail::VaeAccess;
-    struct Impl;
+    struct VAEDNN_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -51,7 +51,7 @@ class VAEDNN_EXPORT BatchPipeline {
     std::size_t batch_count() const noexcept;
 
   private:
-    struct Impl;
+    struct VAEDNN_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 
