@@ -15,7 +15,7 @@
 #include <optional>
 #include <thread>
 
-#include "data/byte_source.hpp"
+#include "formats/byte_source.hpp"
 #include "idx_test_files.hpp"
 #include "test_support.hpp"
 #include "vaednn/dataset.hpp"

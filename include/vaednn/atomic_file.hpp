@@ -12,7 +12,7 @@
 namespace vaednn {
 
 // Hands the bytes of one file to the operating system; see write_file_atomically.
-class FileSink {
+class VAEDNN_EXPORT FileSink {
   public:
     explicit FileSink(int fd, const std::filesystem::path& target) : fd_(fd), target_(target) {}
     // Writes all of `data`, retrying after signals; throws IoError (ENOSPC, EFBIG, EIO, ...).
@@ -37,13 +37,13 @@ struct AtomicWriteHooks {
 // under a unique name (so two writers never share one), then it is fsynced, renamed over `file`
 // and the folder is fsynced. A failure or a crash leaves the previous `file` as it was; on a
 // failure the temporary is removed. Throws IoError naming `file`.
-void write_file_atomically(const std::filesystem::path& file,
-                           const std::function<void(FileSink&)>& fill,
-                           const AtomicWriteHooks& hooks = {});
-void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
+VAEDNN_EXPORT void write_file_atomically(const std::filesystem::path& file,
+                                         const std::function<void(FileSink&)>& fill,
+                                         const AtomicWriteHooks& hooks = {});
+VAEDNN_EXPORT void write_file_atomically(const std::filesystem::path& file, std::string_view bytes);
 
 // True when `name` is a temporary of write_file_atomically (".NAME.tmp-XXXXXX"), e.g. one a
 // killed process left behind.
-bool is_atomic_temporary(std::string_view name);
+VAEDNN_EXPORT bool is_atomic_temporary(std::string_view name);
 
 }  // namespace vaednn

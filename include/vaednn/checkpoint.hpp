@@ -49,25 +49,26 @@ struct Checkpoint {
 // Writes a training checkpoint atomically (temporary file, fsync, rename): a crash leaves the
 // previous checkpoint. Throws NumericalError, writing nothing, when the model's state is not
 // finite; IoError when the file cannot be written. `hooks` inject faults for tests.
-void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Trainer& trainer,
-                     const Dataset& data, const AtomicWriteHooks& hooks = {});
+VAEDNN_EXPORT void save_checkpoint(const std::filesystem::path& file, const Vae& vae,
+                                   const Trainer& trainer, const Dataset& data,
+                                   const AtomicWriteHooks& hooks = {});
 
 // Writes a model checkpoint (see above), for a program that trains with its own loop; the same
 // guarantees and errors as the training checkpoint.
-void save_checkpoint(const std::filesystem::path& file, const Vae& vae,
-                     const AtomicWriteHooks& hooks = {});
+VAEDNN_EXPORT void save_checkpoint(const std::filesystem::path& file, const Vae& vae,
+                                   const AtomicWriteHooks& hooks = {});
 
 // Reads and checks a checkpoint: the safetensors rules, then ours — the format tag and version,
 // a configuration that validates, every parameter and moment present with its shape for that
 // configuration, and no tensor besides them. Throws CheckpointError naming the field or tensor.
-Checkpoint read_checkpoint(const std::filesystem::path& file);
+VAEDNN_EXPORT Checkpoint read_checkpoint(const std::filesystem::path& file);
 
 // The checkpoint's metadata, every field type- and range-checked (nothing in a file is trusted);
 // throws CheckpointError naming the field. read_checkpoint's first half, for tools and fuzzers.
-CheckpointInfo checkpoint_info(const std::filesystem::path& file,
-                               const std::map<std::string, std::string>& metadata);
+VAEDNN_EXPORT CheckpointInfo checkpoint_info(const std::filesystem::path& file,
+                                             const std::map<std::string, std::string>& metadata);
 
 // Builds the model the checkpoint holds: configuration, seed, parameters, Adam state, noise.
-Vae restore_model(const Checkpoint& checkpoint);
+VAEDNN_EXPORT Vae restore_model(const Checkpoint& checkpoint);
 
 }  // namespace vaednn

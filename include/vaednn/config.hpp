@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
 enum class Likelihood {
@@ -13,8 +15,8 @@ enum class Likelihood {
     gaussian,   // pixels as a Gaussian with unit variance around the decoder's output
 };
 
-std::string to_string(Likelihood likelihood);
-Likelihood likelihood_from_string(const std::string& name);  // throws ConfigError
+VAEDNN_EXPORT std::string to_string(Likelihood likelihood);
+VAEDNN_EXPORT Likelihood likelihood_from_string(const std::string& name);  // throws ConfigError
 
 struct AdamConfig {
     float learning_rate = 1e-3f;
@@ -23,7 +25,7 @@ struct AdamConfig {
     float epsilon = 1e-8f;
 };
 
-struct VaeConfig {
+struct VAEDNN_EXPORT VaeConfig {
     int image_rows = 28;  // LSTM steps; the decoder upsamples rows/4 -> rows
     int image_cols = 28;  // LSTM input features per step
     int hidden = 256;     // LSTM hidden size

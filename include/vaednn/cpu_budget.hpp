@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
 // What bounds this process's CPUs, each part as found (0: no such bound).
-struct CpuBudget {
+struct VAEDNN_EXPORT CpuBudget {
     int online = 0;    // CPUs the machine has online
     int affinity = 0;  // CPUs in this process's affinity mask (taskset, cpuset)
     // ceil(quota / period) of the tightest CPU quota on this process's cgroup path (cgroup v2
@@ -25,15 +27,15 @@ struct CpuBudget {
 
 // Reads the bounds of the calling process: online CPUs, sched_getaffinity, and the cgroup quotas
 // along /proc/self/cgroup's path under /sys/fs/cgroup.
-CpuBudget cpu_budget();
+VAEDNN_EXPORT CpuBudget cpu_budget();
 
 // The cgroup CPU quota of the process whose /proc/self/cgroup text is `proc_self_cgroup`, with
 // the cgroup file systems mounted under `cgroup_root` (normally /sys/fs/cgroup): the tightest
 // ceil(quota / period) over the cgroup and its ancestors, in the v2 hierarchy (cpu.max) and the
 // v1 cpu controller (cpu.cfs_quota_us, cpu.cfs_period_us). nullopt when no quota is set or the
 // files are not there. Unreadable or malformed files count as no quota, never as an error.
-std::optional<int> cgroup_cpu_quota(const std::filesystem::path& cgroup_root,
-                                    std::string_view proc_self_cgroup);
+VAEDNN_EXPORT std::optional<int> cgroup_cpu_quota(const std::filesystem::path& cgroup_root,
+                                                  std::string_view proc_self_cgroup);
 
 // The compute threads a run uses for a request.
 struct ThreadChoice {
@@ -44,6 +46,7 @@ struct ThreadChoice {
 
 // `requested` 0 means "as many as the process may use". A request above budget.usable() is
 // capped there unless `oversubscribe`. Throws ConfigError for a negative request.
-ThreadChoice choose_threads(int requested, const CpuBudget& budget, bool oversubscribe = false);
+VAEDNN_EXPORT ThreadChoice choose_threads(int requested, const CpuBudget& budget,
+                                          bool oversubscribe = false);
 
 }  // namespace vaednn

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "vaednn/export.hpp"
 #include "vaednn/idx.hpp"
 
 namespace vaednn {
@@ -37,28 +38,30 @@ struct Dataset {
 // Reads one split from its images file (rank 3) and labels file (rank 1), and checks that they
 // agree on the count and that every label is a digit. Each file may claim limits.max_bytes, the
 // two together limits.max_total_bytes.
-ImageSet load_image_set(const std::filesystem::path& images_file,
-                        const std::filesystem::path& labels_file, const IdxLimits& limits = {});
+VAEDNN_EXPORT ImageSet load_image_set(const std::filesystem::path& images_file,
+                                      const std::filesystem::path& labels_file,
+                                      const IdxLimits& limits = {});
 
 // The path of an IDX file named `stem` (e.g. "train-images-idx3-ubyte") in `dir`, raw or with a
 // .gz suffix. Throws DataError(missing_file) when neither exists.
-std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& stem);
+VAEDNN_EXPORT std::filesystem::path find_idx_file(const std::filesystem::path& dir,
+                                                  const std::string& stem);
 
 // Reads the four standard files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; each raw or .gz) from `dir`.
 // Both splits must have the same image size. Each file may claim limits.max_bytes, the four
 // together limits.max_total_bytes; pass smaller limits to read within a tighter budget.
-Dataset load_dataset(const std::filesystem::path& dir, std::string name,
-                     const IdxLimits& limits = {});
+VAEDNN_EXPORT Dataset load_dataset(const std::filesystem::path& dir, std::string name,
+                                   const IdxLimits& limits = {});
 
 // Where a dataset known by name lives unless the user says otherwise: "mnist" under
 // `data_root`/mnist (written by scripts/setup.sh), "fashion-mnist" in Debian's
 // dataset-fashion-mnist package. Throws ConfigError for an unknown name.
-std::filesystem::path default_dataset_dir(const std::string& name,
-                                          const std::filesystem::path& data_root);
+VAEDNN_EXPORT std::filesystem::path default_dataset_dir(const std::string& name,
+                                                        const std::filesystem::path& data_root);
 
 // The names default_dataset_dir knows.
-std::vector<std::string> known_dataset_names();
+VAEDNN_EXPORT std::vector<std::string> known_dataset_names();
 
 // Summary statistics of an image set, for reports and sanity checks.
 struct ImageSetSummary {
@@ -69,6 +72,6 @@ struct ImageSetSummary {
     std::array<std::size_t, 10> label_counts{};
 };
 
-ImageSetSummary summarize(const ImageSet& set);
+VAEDNN_EXPORT ImageSetSummary summarize(const ImageSet& set);
 
 }  // namespace vaednn

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "vaednn/dataset.hpp"
+#include "vaednn/export.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/trainer.hpp"
 
@@ -21,7 +22,8 @@ inline constexpr std::size_t kEpochFigureReconstructions = 8;  // test images an
 // stream, which so moves on), reconstruction_epoch_NNN.png (test images spread over `test`,
 // above their decodings from the posterior mean) and loss_curves.png (every epoch of `history`).
 // Throws Error when a file cannot be written.
-void write_epoch_figures(const std::filesystem::path& folder, Vae& vae, const ImageSet& test,
-                         int epoch, std::span<const EpochMetrics> history);
+VAEDNN_EXPORT void write_epoch_figures(const std::filesystem::path& folder, Vae& vae,
+                                       const ImageSet& test, int epoch,
+                                       std::span<const EpochMetrics> history);
 
 }  // namespace vaednn

@@ -6,10 +6,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
-// Base of every exception the library throws on purpose.
-class Error : public std::runtime_error {
+// Base of every exception the library throws on purpose. Every exception class is exported
+// (VAEDNN_EXPORT), so its type information is one and the same across a shared library's edge
+// and a catch in the caller's code matches what the library throws.
+class VAEDNN_EXPORT Error : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
@@ -34,7 +38,7 @@ enum class DataErrorKind {
 };
 
 // A data file is missing, unreadable or malformed.
-class DataError : public Error {
+class VAEDNN_EXPORT DataError : public Error {
   public:
     DataError(DataErrorKind kind, std::filesystem::path file, const std::string& what)
         : Error(file.string() + ": " + what), kind_(kind), file_(std::move(file)) {}
@@ -48,13 +52,13 @@ class DataError : public Error {
 };
 
 // Training produced a loss that is not a finite number.
-class NumericalError : public Error {
+class VAEDNN_EXPORT NumericalError : public Error {
   public:
     using Error::Error;
 };
 
 // A fault of one file, named first in the message ("path: what is wrong").
-class FileError : public Error {
+class VAEDNN_EXPORT FileError : public Error {
   public:
     FileError(std::filesystem::path file, const std::string& what)
         : Error(file.string() + ": " + what), file_(std::move(file)) {}
@@ -65,13 +69,13 @@ class FileError : public Error {
 };
 
 // Writing or reading an output file failed (full disk, permissions, a folder in use).
-class IoError : public FileError {
+class VAEDNN_EXPORT IoError : public FileError {
   public:
     using FileError::FileError;
 };
 
 // A configuration value the library cannot work with.
-class ConfigError : public Error {
+class VAEDNN_EXPORT ConfigError : public Error {
   public:
     using Error::Error;
 };

@@ -7,13 +7,16 @@
 #include <span>
 #include <vector>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
 // `count` grey images of rows x cols pixels in [0, 1] (image-major), `columns` to a row, each
 // pixel drawn `scale` x `scale`, with a thin gap between images. Throws Error on a write failure.
-void write_image_grid(const std::filesystem::path& file, std::span<const float> images,
-                      std::size_t count, std::size_t rows, std::size_t cols, std::size_t columns,
-                      int scale = 2);
+VAEDNN_EXPORT void write_image_grid(const std::filesystem::path& file,
+                                    std::span<const float> images, std::size_t count,
+                                    std::size_t rows, std::size_t cols, std::size_t columns,
+                                    int scale = 2);
 
 struct CurvePoint {
     int epoch = 0;
@@ -22,6 +25,7 @@ struct CurvePoint {
 };
 
 // Two panels side by side: the negative ELBO and its KL term per epoch, train and test.
-void write_loss_curves(const std::filesystem::path& file, std::span<const CurvePoint> points);
+VAEDNN_EXPORT void write_loss_curves(const std::filesystem::path& file,
+                                     std::span<const CurvePoint> points);
 
 }  // namespace vaednn

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
 // An n-dimensional array of unsigned bytes as stored in an IDX file.
@@ -59,12 +61,12 @@ class IdxBudget {
 // regular file (a FIFO, a device or a socket is refused, never waited on), and a gzip file may
 // hold several members but nothing after them.
 // Throws DataError naming the file and the fault.
-IdxArray read_idx(const std::filesystem::path& file, std::size_t rank,
-                  const IdxLimits& limits = {});
+VAEDNN_EXPORT IdxArray read_idx(const std::filesystem::path& file, std::size_t rank,
+                                const IdxLimits& limits = {});
 
 // As above, and the file's claim must also fit in what is left of `budget`, which it then takes
 // out: a claim over what is left is refused (too_large) before anything is allocated.
-IdxArray read_idx(const std::filesystem::path& file, std::size_t rank, const IdxLimits& limits,
-                  IdxBudget& budget);
+VAEDNN_EXPORT IdxArray read_idx(const std::filesystem::path& file, std::size_t rank,
+                                const IdxLimits& limits, IdxBudget& budget);
 
 }  // namespace vaednn

@@ -32,17 +32,18 @@
 #include <cstddef>
 
 #include "vaednn/config.hpp"
+#include "vaednn/export.hpp"
 
 namespace vaednn {
 
 // The parameters, their gradients and Adam's two moments.
-std::size_t estimate_model_bytes(const VaeConfig& config);
+VAEDNN_EXPORT std::size_t estimate_model_bytes(const VaeConfig& config);
 
 // One step graph for batches of `batch_size` images (training, evaluation and decoding of that
 // size share it).
-std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size);
+VAEDNN_EXPORT std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size);
 
 // The model plus one step graph: a Vae trained on batches of one size.
-std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size);
+VAEDNN_EXPORT std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size);
 
 }  // namespace vaednn

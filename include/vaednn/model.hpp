@@ -49,9 +49,9 @@ struct ParameterShape {
     std::string name;
     std::vector<std::int64_t> shape;
 };
-std::vector<ParameterShape> parameter_shapes(const VaeConfig& config);
+VAEDNN_EXPORT std::vector<ParameterShape> parameter_shapes(const VaeConfig& config);
 
-class Vae {
+class VAEDNN_EXPORT Vae {
   public:
     // A model with PyTorch's default initialisation, drawn from `seed`.
     explicit Vae(const VaeConfig& config, std::uint64_t seed = 0);
@@ -120,7 +120,7 @@ class Vae {
 
   private:
     friend struct detail::VaeAccess;
-    struct Impl;
+    struct VAEDNN_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 

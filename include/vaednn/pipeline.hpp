@@ -12,9 +12,11 @@
 #include <span>
 #include <vector>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
-class BatchPipeline {
+class VAEDNN_EXPORT BatchPipeline {
   public:
     // Fills `out` (indices.size() x pixels floats) with the images `indices`. Called from
     // several loader threads at once, for different batches. May throw: the exception reaches
@@ -49,7 +51,7 @@ class BatchPipeline {
     std::size_t batch_count() const noexcept;
 
   private:
-    struct Impl;
+    struct VAEDNN_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 

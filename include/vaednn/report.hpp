@@ -16,18 +16,20 @@ namespace vaednn {
 // Writes the header and one row per epoch, replacing the file atomically (never truncated in
 // place, so a full disk or a crash leaves the previous version). Values are written at
 // round-trip precision, so identical runs write identical files. Throws IoError.
-void write_metrics_csv(const std::filesystem::path& file, std::span<const EpochMetrics> rows);
+VAEDNN_EXPORT void write_metrics_csv(const std::filesystem::path& file,
+                                     std::span<const EpochMetrics> rows);
 // Reads the rows back (for a resumed run's loss curves); a missing file holds none. A last line
 // cut short without its newline (a torn write by an older version) is left out. Throws Error on
 // any other malformed row.
-std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file);
+VAEDNN_EXPORT std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file);
 
 struct StepStatistics {
     std::size_t steps = 0;                                  // measured, warm-up excluded
     double median = 0.0, p90 = 0.0, p99 = 0.0, mean = 0.0;  // seconds
 };
 // Percentiles of step times, leaving out the first `warmup` steps (graph building, JIT).
-StepStatistics step_statistics(std::span<const double> step_seconds, std::size_t warmup = 1);
+VAEDNN_EXPORT StepStatistics step_statistics(std::span<const double> step_seconds,
+                                             std::size_t warmup = 1);
 
 struct TimingReport {
     std::vector<NodeTiming> nodes;  // mean time per node over the profiled steps
@@ -41,7 +43,7 @@ struct TimingReport {
     int threads_requested = 0;  // what --threads asked (0: the default, every usable CPU)
 };
 
-void write_timing_json(const std::filesystem::path& file, const TimingReport& report);
-std::string format_timing_table(const TimingReport& report);
+VAEDNN_EXPORT void write_timing_json(const std::filesystem::path& file, const TimingReport& report);
+VAEDNN_EXPORT std::string format_timing_table(const TimingReport& report);
 
 }  // namespace vaednn

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
-class RunFolder {
+class VAEDNN_EXPORT RunFolder {
   public:
     enum class Mode {
         fresh,      // a new run: the folder must not hold another run's files

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "vaednn/export.hpp"
+
 namespace vaednn {
 
 struct RuntimeInfo {
@@ -13,13 +15,13 @@ struct RuntimeInfo {
     int max_threads = 0;       // what the compute thread pool will use
 };
 
-RuntimeInfo runtime_info();
+VAEDNN_EXPORT RuntimeInfo runtime_info();
 
 // Sets how many threads every compute pool uses (oneDNN's OpenMP team and oneTBB), and turns on
 // flush-to-zero / denormals-are-zero for them. Returns the number actually in force.
 // Throws ConfigError when threads < 1.
-int set_compute_threads(int threads);
+VAEDNN_EXPORT int set_compute_threads(int threads);
 // The number of threads the compute pools use now.
-int compute_threads();
+VAEDNN_EXPORT int compute_threads();
 
 }  // namespace vaednn

@@ -10,17 +10,18 @@
 
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/export.hpp"
 #include "vaednn/model.hpp"
 
 namespace vaednn {
 
 // A safetensors file that is missing, malformed or does not fit what the caller expects.
-class CheckpointError : public FileError {
+class VAEDNN_EXPORT CheckpointError : public FileError {
   public:
     using FileError::FileError;
 };
 
-struct SafetensorsFile {
+struct VAEDNN_EXPORT SafetensorsFile {
     std::vector<Tensor> tensors;                  // in the order of their data
     std::map<std::string, std::string> metadata;  // the header's __metadata__
 
@@ -49,14 +50,15 @@ struct SafetensorsLimits {
 // order of (begin, end), and cover the data exactly. Throws CheckpointError naming the fault;
 // messages quote names and values from the file only in short excerpts, control characters
 // escaped.
-SafetensorsFile read_safetensors(const std::filesystem::path& file,
-                                 const SafetensorsLimits& limits = {});
+VAEDNN_EXPORT SafetensorsFile read_safetensors(const std::filesystem::path& file,
+                                               const SafetensorsLimits& limits = {});
 
 // Writes atomically: a temporary file in the same directory, fsync, then rename over `file`,
 // so a crash leaves the old file or the new one, never half of one. Throws CheckpointError.
 // `hooks` inject faults for tests (see AtomicWriteHooks).
-void write_safetensors(const std::filesystem::path& file, const std::vector<Tensor>& tensors,
-                       const std::map<std::string, std::string>& metadata,
-                       const AtomicWriteHooks& hooks = {});
+VAEDNN_EXPORT void write_safetensors(const std::filesystem::path& file,
+                                     const std::vector<Tensor>& tensors,
+                                     const std::map<std::string, std::string>& metadata,
+                                     const AtomicWriteHooks& hooks = {});
 
 }  // namespace vaednn

@@ -54,13 +54,14 @@ struct StepReport {
 
 // The order of `count` images in epoch `epoch` (from 1) under `seed`: a Fisher-Yates shuffle from
 // a counter-based generator, the same on every machine and for every thread count.
-std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, int epoch);
+VAEDNN_EXPORT std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed,
+                                                     int epoch);
 
 // Pixels of `set`'s images `indices`, scaled to [0, 1], into `out` (indices.size() x pixels).
-void gather_batch(const ImageSet& set, std::span<const std::uint32_t> indices,
-                  std::span<float> out);
+VAEDNN_EXPORT void gather_batch(const ImageSet& set, std::span<const std::uint32_t> indices,
+                                std::span<float> out);
 
-class Trainer {
+class VAEDNN_EXPORT Trainer {
   public:
     // Every batch holds `batch_size` images but the epoch's last, which holds the rest (it gets a
     // graph of its own; nothing is dropped). Throws ConfigError for unusable options.

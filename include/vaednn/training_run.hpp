@@ -18,6 +18,7 @@
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/config.hpp"
 #include "vaednn/dataset.hpp"
+#include "vaednn/export.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/report.hpp"
 #include "vaednn/runtime.hpp"
@@ -35,7 +36,7 @@ struct TrainingSetup {
 // Told what a run does, on the thread that calls run_epoch. Override what you need; every hook
 // does nothing by default. A hook may throw: the exception leaves run_epoch (the run then stands
 // where progress() says, the step it reported included).
-class TrainingObserver {
+class VAEDNN_EXPORT TrainingObserver {
   public:
     virtual ~TrainingObserver() = default;
     // After every training step whose loss and updated parameters are finite.
@@ -56,7 +57,7 @@ struct TrainingHooks {
     AtomicWriteHooks checkpoint_write;
 };
 
-class TrainingRun {
+class VAEDNN_EXPORT TrainingRun {
   public:
     // A fresh run: a model initialised from setup.model_seed, trained on `data`. Throws
     // ConfigError for an unusable configuration or options, DataError for data the model cannot
@@ -111,7 +112,7 @@ class TrainingRun {
     std::int64_t steps_run() const noexcept;
 
   private:
-    struct Impl;
+    struct VAEDNN_NO_EXPORT Impl;
     explicit TrainingRun(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

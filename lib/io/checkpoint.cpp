@@ -10,7 +10,7 @@
 #include <set>
 #include <type_traits>
 
-#include "io/json_limits.hpp"
+#include "formats/json_limits.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/runtime.hpp"
 

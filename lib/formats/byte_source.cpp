@@ -1,4 +1,4 @@
-#include "data/byte_source.hpp"
+#include "formats/byte_source.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

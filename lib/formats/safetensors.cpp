@@ -13,7 +13,7 @@
 #include <set>
 #include <string_view>
 
-#include "io/json_limits.hpp"
+#include "formats/json_limits.hpp"
 #include "vaednn/atomic_file.hpp"
 
 namespace vaednn {

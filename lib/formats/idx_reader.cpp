@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-#include "data/byte_source.hpp"
+#include "formats/byte_source.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/idx.hpp"
 
