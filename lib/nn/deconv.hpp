@@ -64,7 +64,7 @@ class Deconv {
     };
 
     // dst = relu?(deconv(src, W) + b)        {N, in, s, s} -> {N, out, s', s'}
-    Tape forward(GraphBuilder& builder, const memory& src) const;
+    Tape forward(GraphBuilder& builder, const memory& src, Pass pass) const;
     // Weight and bias gradients into the arena; returns the gradient for the input (in the
     // forward src layout) when `want_diff_src`, else an empty memory.
     memory backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
@@ -85,10 +85,10 @@ class Deconv {
     };
     static std::vector<Residue> residues(const DeconvShape& shape);
 
-    Tape forward_direct(GraphBuilder& builder, const memory& src) const;
-    Tape forward_subpixel(GraphBuilder& builder, const memory& src) const;
+    Tape forward_direct(GraphBuilder& builder, const memory& src, Pass pass) const;
+    Tape forward_subpixel(GraphBuilder& builder, const memory& src, Pass pass) const;
     dnnl::deconvolution_forward::desc forward_desc(const memory::desc& src, const memory::desc& dst,
-                                                   const memory::desc& weights) const;
+                                                   const memory::desc& weights, Pass pass) const;
     memory::desc activation_desc(const Dims& dims) const;
     Dims strides() const;
     Dims padding_l() const;

@@ -60,12 +60,12 @@ void Dense::bind(const ParamArena& params, const dnnl::engine& engine) {
     bias_grad_ = span_parts(params.grad(bias_id_), bias_desc_);
 }
 
-Dense::Tape Dense::forward(GraphBuilder& builder, const memory& src) const {
+Dense::Tape Dense::forward(GraphBuilder& builder, const memory& src, Pass pass) const {
     const auto batch = src.get_desc().dims()[0];
-    const ip_fwd::desc desc(prop_kind::forward_training, any_desc({batch, in_}),  // src
-                            weight_desc_,                                         // weights
-                            bias_desc_,                                           // bias
-                            any_desc({batch, out_}));                             // dst
+    const ip_fwd::desc desc(forward_kind(pass), any_desc({batch, in_}),  // src
+                            weight_desc_,                                // weights
+                            bias_desc_,                                  // bias
+                            any_desc({batch, out_}));                    // dst
     const auto attr = relu_ ? GraphBuilder::attributes_with_relu() : GraphBuilder::attributes();
     Tape tape{{}, {}, ip_fwd::primitive_desc(desc, attr, builder.engine())};
     tape.src = builder.to_layout(name_ + ".reorder_src", Phase::forward, src, tape.pd.src_desc());

@@ -31,7 +31,7 @@ class Dense {
     };
 
     // dst = relu?(src · Wᵀ + b)        src {N, in} -> dst {N, out}
-    Tape forward(GraphBuilder& builder, const memory& src) const;
+    Tape forward(GraphBuilder& builder, const memory& src, Pass pass) const;
     // From diff_dst {N, out}: the weight and bias gradients into the arena, and, when
     // `diff_src` is not empty, the gradient for the input written into it ({N, in}).
     void backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
