@@ -251,7 +251,7 @@ void deconv_algorithm(benchmark::State& state, int layer_index,
     Deconv deconv("deconv", "deconv", shape, layer_index != 3, algorithm);
     deconv.declare(params, engine, static_cast<int>(batch));
     params.allocate(engine);
-    deconv.bind(params);
+    deconv.bind(params, engine);
     std::vector<float> weights = synthetic_batch((params.floats() + 783) / 784);
     std::copy_n(weights.begin(), params.floats(), params.weights().begin());
 

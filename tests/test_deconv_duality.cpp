@@ -70,7 +70,7 @@ TEST_P(DeconvDuality, ForwardEqualsConvolutionBackwardDataAndTheDefinition) {
     Deconv layer("deconv", "test", s, /*relu=*/false, GetParam().algorithm);
     layer.declare(arena, engine, batch);
     arena.allocate(engine);
-    layer.bind(arena);
+    layer.bind(arena, engine);
 
     const int k = s.kernel;
     const auto weights =

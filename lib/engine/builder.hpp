@@ -12,24 +12,9 @@
 #include <vector>
 
 #include "engine/graph.hpp"
+#include "engine/layout.hpp"
 
 namespace vaednn::detail {
-
-using dnnl::memory;
-using Dims = memory::dims;
-using Tag = memory::format_tag;
-constexpr auto f32 = memory::data_type::f32;
-
-inline memory::desc plain_desc(const Dims& dims, Tag tag) {
-    return memory::desc(dims, f32, tag);
-}
-inline memory::desc any_desc(const Dims& dims) {
-    return memory::desc(dims, f32, Tag::any);
-}
-// Dimension `i` of a tensor (from the C descriptor: dims() builds a vector each call).
-inline memory::dim dim_of(const memory& m, int i) {
-    return m.get_desc().data.dims[i];
-}
 
 // Which graph a forward pass is built into: a training graph keeps what backward reads (the
 // LSTM's workspace); an inference graph is built from forward_inference primitives and keeps

@@ -34,28 +34,6 @@ const char* phase_name(Phase phase) {
     return "?";
 }
 
-std::string describe_layout(const dnnl::memory::desc& desc) {
-    const dnnl_memory_desc_t& d = desc.data;
-    if (d.format_kind != dnnl_blocked) return "?";
-    const auto& blocking = d.format_desc.blocking;
-    std::vector<int> order(static_cast<std::size_t>(d.ndims));
-    std::iota(order.begin(), order.end(), 0);
-    // Outermost first; equal strides (size-1 dimensions) keep their logical order.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int a, int b) { return blocking.strides[a] > blocking.strides[b]; });
-    const auto blocked = [&](int dim) {
-        return std::find(blocking.inner_idxs, blocking.inner_idxs + blocking.inner_nblks, dim) !=
-               blocking.inner_idxs + blocking.inner_nblks;
-    };
-    std::string out;
-    for (int dim : order) out += static_cast<char>((blocked(dim) ? 'A' : 'a') + dim);
-    for (int i = 0; i < blocking.inner_nblks; ++i) {
-        out += std::to_string(blocking.inner_blks[i]);
-        out += static_cast<char>('a' + blocking.inner_idxs[i]);
-    }
-    return out;
-}
-
 namespace {
 
 // The tensor a primitive reads first and the one it writes, by argument kind.

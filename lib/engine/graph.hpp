@@ -16,11 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace vaednn::detail {
+#include "engine/layout.hpp"
 
-// A memory layout in oneDNN's notation: dimensions as letters from the outermost, upper case when
-// blocked, then the blocks ("abcd" is nchw, "acdb" nhwc, "aBcd16b" nChw16c).
-std::string describe_layout(const dnnl::memory::desc& desc);
+namespace vaednn::detail {
 
 // Where a node belongs in the step, for reports ("forward", "backward", "optimizer").
 enum class Phase { forward, loss, backward, optimizer };

@@ -153,9 +153,9 @@ Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s)
     lstm.bind(params, engine);
     heads.bind(params, engine);
     decoder_fc.bind(params, engine);
-    deconv1.bind(params);
-    deconv2.bind(params);
-    deconv3.bind(params);
+    deconv1.bind(params, engine);
+    deconv2.bind(params, engine);
+    deconv3.bind(params, engine);
     initialise_parameters();
 }
 
@@ -248,15 +248,14 @@ void Vae::Impl::build_graph(ModelGraph& g) {
     // ---------------------------------------------------------------- backward
     b.section("backward");
     // {N, 1, rows, cols} -> {N, c2, 4s, 4s} -> {N, c1, 2s, 2s} -> {N, c0, s, s}
-    const memory d2 = deconv3.backward(b, deconv3_tape, g.dlogits, true);
-    const memory d1 = deconv2.backward(b, deconv2_tape, d2, true);
-    const memory d0 = deconv1.backward(b, deconv1_tape, d1, true);
-    const memory d_fc_image =
-        b.to_layout("deconv1.diff_to_nchw", Phase::backward, d0, fc_image.get_desc());
+    const memory d2 = deconv3.backward(b, deconv3_tape, g.dlogits, InputGradient::new_tensor());
+    const memory d1 = deconv2.backward(b, deconv2_tape, d2, InputGradient::new_tensor());
+    const memory d_fc_image = b.make(fc_image.get_desc());
+    deconv1.backward(b, deconv1_tape, d1, InputGradient::into_tensor(d_fc_image));
     const memory d_fc_out = b.view(d_fc_image, fc_out.get_desc());
     // {N, c0 s s} -> {N, Z}
     g.dz = b.make(plain_desc({n, z_dim}, Tag::nc));
-    decoder_fc.backward(b, fc_tape, d_fc_out, g.dz);
+    decoder_fc.backward(b, fc_tape, d_fc_out, InputGradient::into_tensor(g.dz));
     // Through z = mu + sigma * eps, plus the KL term's own gradient.   {N, Z} -> {N, 2Z}
     g.d_mu_logvar = b.make(plain_desc({n, 2 * z_dim}, Tag::nc));
     b.add_kernel(
@@ -274,9 +273,9 @@ void Vae::Impl::build_graph(ModelGraph& g) {
                      std::memset(diff_dst_layer.get_data_handle(), 0, last_step_offset);
                  });
     const memory d_h_last = b.view(diff_dst_layer, h_last.get_desc(), last_step_offset);
-    heads.backward(b, heads_tape, g.d_mu_logvar, d_h_last);
-    // {T, N, H} -> weight gradients
-    lstm.backward(b, lstm_tape, diff_dst_layer);
+    heads.backward(b, heads_tape, g.d_mu_logvar, InputGradient::into_tensor(d_h_last));
+    // {T, N, H} -> weight gradients; the images need no gradient
+    lstm.backward(b, lstm_tape, diff_dst_layer, InputGradient::none());
 
     // ---------------------------------------------------------------- optimizer
     b.section("optimizer");

@@ -133,7 +133,7 @@ void Deconv::declare(ParamArena& params, const dnnl::engine& engine, int referen
         params.declare(torch_name_ + ".bias", {shape_.out_channels}, bias_desc_, bias_desc_, bound);
 }
 
-void Deconv::bind(const ParamArena& params) {
+void Deconv::bind(const ParamArena& params, const dnnl::engine& /*engine*/) {
     weight_ = params.weight(weight_id_);
     bias_ = params.weight(bias_id_);
     weight_grad_ = params.grad(weight_id_);
@@ -175,37 +175,6 @@ Deconv::Tape Deconv::forward_direct(GraphBuilder& builder, const memory& src, Pa
     return tape;
 }
 
-namespace {
-
-// `phase` {N, C, h, w} in one of the activation layouts oneDNN's convolutions choose: the same
-// layout at {N, C, h * stride, w * stride}.
-memory::desc scaled_activation_desc(const memory::desc& phase, int stride) {
-    const auto& d = phase.data.dims;
-    const Dims full = {d[0], d[1], d[2] * stride, d[3] * stride};
-    for (const Tag tag : {Tag::nChw16c, Tag::nChw8c, Tag::nChw4c, Tag::nhwc, Tag::nchw}) {
-        if (phase == plain_desc({d[0], d[1], d[2], d[3]}, tag)) return plain_desc(full, tag);
-    }
-    throw std::runtime_error("sub-pixel deconvolution: unexpected activation layout");
-}
-
-// The pixels (y, x) = (stride * m + ry, stride * l + rx) of `full` as a dense {N, C, h, w}
-// tensor's layout with every spatial stride multiplied: where one residue's convolution output
-// goes. Blocking is on channels only (checked by scaled_activation_desc's tags).
-memory::desc residue_view_desc(const memory::desc& full, int stride, std::size_t& byte_offset,
-                               int ry, int rx) {
-    dnnl_memory_desc_t view = full.data;
-    auto& strides = view.format_desc.blocking.strides;
-    byte_offset = static_cast<std::size_t>(ry * strides[2] + rx * strides[3]) * sizeof(float);
-    for (int axis : {2, 3}) {
-        view.dims[axis] /= stride;
-        view.padded_dims[axis] /= stride;
-        strides[axis] *= stride;
-    }
-    return memory::desc(view);
-}
-
-}  // namespace
-
 Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src, Pass pass) const {
     const auto batch = dim_of(src, 0);
     const int stride = shape_.stride, in = shape_.in_channels, out = shape_.out_channels;
@@ -246,7 +215,7 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src, 
         }
     }
 
-    const memory::desc dst_desc = scaled_activation_desc(phase_desc, stride);
+    const memory::desc dst_desc = spatially_scaled_desc(phase_desc, stride);
     Tape tape{
         src, builder.to_layout(name_ + ".reorder_src", Phase::forward, src, src_desc),
         builder.make(dst_desc),
@@ -299,7 +268,7 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src, 
                      {DNNL_ARG_DST, phase_dst}});
         std::size_t byte_offset = 0;
         const memory::desc view =
-            residue_view_desc(dst_desc, stride, byte_offset, conv.ry, conv.rx);
+            spatial_residue_view(dst_desc, stride, conv.ry, conv.rx, byte_offset);
         builder.reorder(name_ + ".interleave_" + residue, Phase::forward, phase_dst,
                         builder.view(tape.dst, view, byte_offset));
     }
@@ -307,7 +276,7 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src, 
 }
 
 memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
-                        bool want_diff_src) const {
+                        const InputGradient& input_gradient) const {
     const dnnl::engine& engine = builder.engine();
     memory diff_out = builder.to_layout(name_ + ".reorder_diff_dst", Phase::backward, diff_dst,
                                         tape.dst.get_desc());
@@ -340,7 +309,7 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
                  {DNNL_ARG_DIFF_BIAS, bias_grad_}});
     builder.store(name_ + ".reorder_diff_weights", Phase::backward, diff_weights, weight_grad_);
 
-    if (!want_diff_src) return {};
+    if (!input_gradient.wanted) return {};
     const deconv_bwd_data::primitive_desc data_pd(
         deconv_bwd_data::desc(alg, any_desc(src_dims(batch)),  // diff_src
                               any_desc(weight_dims()),         // weights
@@ -351,12 +320,16 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
                                              weight_, data_pd.weights_desc());
     const memory diff_out_for_data = builder.to_layout(
         name_ + ".reorder_diff_dst_bwd_d", Phase::backward, diff_out, data_pd.diff_dst_desc());
-    memory diff_src = builder.make(data_pd.diff_src_desc());
+    const memory diff_src = input_gradient.into
+                                ? builder.output_for(input_gradient.into, data_pd.diff_src_desc())
+                                : builder.make(data_pd.diff_src_desc());
     builder.add(name_ + ".backward_data", Phase::backward, data_pd,
                 {{DNNL_ARG_DIFF_DST, diff_out_for_data},
                  {DNNL_ARG_WEIGHTS, weights},
                  {DNNL_ARG_DIFF_SRC, diff_src}});
-    return diff_src;
+    if (!input_gradient.into) return diff_src;
+    builder.store(name_ + ".reorder_diff_src", Phase::backward, diff_src, input_gradient.into);
+    return input_gradient.into;
 }
 
 }  // namespace vaednn::detail

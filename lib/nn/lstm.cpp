@@ -118,7 +118,8 @@ Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer, Pass pa
     return tape;
 }
 
-void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer) const {
+memory Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer,
+                      const InputGradient& input_gradient) const {
     const auto batch = dim_of(tape.src_layer, 1);
     const memory::desc none;
     const memory::desc state = state_desc(batch);
@@ -153,7 +154,10 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
     const memory diff_weights_iter =
         builder.output_for(weights_iter_grad_, pd.diff_weights_iter_desc());
     const memory diff_bias = bias_ih_grad_;  // copied to bias_hh's gradient below
-    const memory diff_src_layer = builder.make(pd.diff_src_layer_desc());
+    // The primitive writes the input's gradient whether or not anyone reads it.
+    const memory diff_src_layer =
+        input_gradient.into ? builder.output_for(input_gradient.into, pd.diff_src_layer_desc())
+                            : builder.make(pd.diff_src_layer_desc());
     const memory diff_src_iter = builder.make(pd.diff_src_iter_desc());
     const memory diff_src_iter_c = builder.make(pd.diff_src_iter_c_desc());
     builder.add_kernel(name_ + ".zero_grad", Phase::backward,
@@ -188,6 +192,11 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
         name_ + ".bias_grad", Phase::backward, {}, [from = bias_ih_grad_, to = bias_hh_grad_] {
             std::memcpy(to.get_data_handle(), from.get_data_handle(), from.get_desc().get_size());
         });
+    if (!input_gradient.wanted) return {};
+    if (!input_gradient.into) return diff_src_layer;
+    builder.store(name_ + ".reorder_diff_src", Phase::backward, diff_src_layer,
+                  input_gradient.into);
+    return input_gradient.into;
 }
 
 }  // namespace vaednn::detail

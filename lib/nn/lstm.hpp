@@ -7,6 +7,7 @@
 
 #include "engine/builder.hpp"
 #include "engine/param_arena.hpp"
+#include "nn/layer.hpp"
 
 namespace vaednn::detail {
 
@@ -29,8 +30,10 @@ class Lstm {
 
     // Every step's hidden state from a zero initial state.  src {T, N, I} -> dst {T, N, H}
     Tape forward(GraphBuilder& builder, const memory& src_layer, Pass pass) const;
-    // Weight and bias gradients into the arena from diff_dst_layer {T, N, H} (tnc).
-    void backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer) const;
+    // Weight and bias gradients into the arena from diff_dst_layer {T, N, H} (tnc); returns the
+    // gradient for src_layer {T, N, I} as `input_gradient` asks.
+    memory backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer,
+                    const InputGradient& input_gradient) const;
 
   private:
     dnnl::lstm_forward::desc forward_desc(memory::dim batch, Pass pass) const;
