@@ -251,7 +251,7 @@ void deconv_algorithm(benchmark::State& state, int layer_index,
     Deconv deconv("deconv", "deconv", shape, layer_index != 3, algorithm);
     deconv.declare(params, engine, static_cast<int>(batch));
     params.allocate(engine);
-    deconv.bind(params);
+    deconv.bind(params, engine);
     std::vector<float> weights = synthetic_batch((params.floats() + 783) / 784);
     std::copy_n(weights.begin(), params.floats(), params.weights().begin());
 
@@ -259,10 +259,10 @@ void deconv_algorithm(benchmark::State& state, int layer_index,
     GraphBuilder builder(engine, graph);
     // Every layer's input comes in blocked nChw16c (deconv1's from the dense output's reorder),
     // so every candidate starts from there.
-    const memory src = builder.make(
+    const memory src = builder.make_persistent(
         plain_desc({batch, shape.in_channels, shape.in_side, shape.in_side}, Tag::nChw16c));
     std::fill_n(static_cast<float*>(src.get_data_handle()), src.get_desc().get_size() / 4, 0.5f);
-    deconv.forward(builder, src);
+    deconv.forward(builder, src, Pass::training);
     builder.finish();
     std::size_t first = 0;
     while (first < graph.size() && graph.nodes()[first].name == "deconv.reorder_src") ++first;

@@ -70,7 +70,7 @@ TEST_P(DeconvDuality, ForwardEqualsConvolutionBackwardDataAndTheDefinition) {
     Deconv layer("deconv", "test", s, /*relu=*/false, GetParam().algorithm);
     layer.declare(arena, engine, batch);
     arena.allocate(engine);
-    layer.bind(arena);
+    layer.bind(arena, engine);
 
     const int k = s.kernel;
     const auto weights =
@@ -88,13 +88,14 @@ TEST_P(DeconvDuality, ForwardEqualsConvolutionBackwardDataAndTheDefinition) {
 
     Graph graph;
     GraphBuilder builder(engine, graph);
-    const memory src =
-        builder.make(plain_desc({batch, s.in_channels, s.in_side, s.in_side}, Tag::nchw));
+    const memory src = builder.make_persistent(
+        plain_desc({batch, s.in_channels, s.in_side, s.in_side}, Tag::nchw));
     std::copy(input.begin(), input.end(), static_cast<float*>(src.get_data_handle()));
-    const Deconv::Tape tape = layer.forward(builder, src);
+    const Deconv::Tape tape = layer.forward(builder, src, Pass::training);
     const int os = s.out_side();
     const memory out = builder.to_layout("out", Phase::forward, tape.dst,
                                          plain_desc({batch, s.out_channels, os, os}, Tag::nchw));
+    builder.pin(out);  // read after the run
     builder.finish();
     graph.run(stream);
     stream.wait();

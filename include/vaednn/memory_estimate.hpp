@@ -13,16 +13,18 @@
 // stacks), the data set and the batch pipeline's buffers, and the per-thread im2col scratch of
 // oneDNN's gemm deconvolution on machines with very many threads.
 //
-// Vae builds one graph per batch size it meets and keeps it, and evaluation, encoding and
-// decoding build the same full graph as training. vae_train meets the batch size, the last
-// partial batch of the training and of the test set, and its figures' 64 prior samples and 8
-// reconstructions: its peak is estimate_model_bytes() plus estimate_graph_bytes() of each distinct
-// size. estimate_training_bytes() is the one-batch-size case.
+// Vae builds one training graph per batch size it trains on and one inference graph per size
+// it evaluates, encodes or decodes, and all of them place their activations in one shared arena
+// planned from the tensors' lifetimes (the largest plan sets its size). The estimate counts every
+// tensor of a training graph as if none shared bytes, so it bounds that arena from above: a run's
+// peak is about estimate_model_bytes() plus estimate_graph_bytes() of its largest batch size.
+// estimate_training_bytes() is that sum.
 //
 // The figures follow oneDNN 2.6's CPU layouts on x86-64 (padding to 16 channels, the RNN
 // workspace of its reference LSTM). They are upper bounds: tests/test_memory_estimate.cpp finds
-// them 1.1x to 2.1x what a training step really makes resident, the gap being memory oneDNN
-// allocates but never touches (parts of the LSTM's workspace and scratchpad, padding).
+// them 1.9x to 2.8x what a training step really makes resident, the gap being tensors that share
+// bytes in the plan and memory oneDNN reserves but never touches (parts of the LSTM's workspace
+// and scratchpad, padding).
 //
 // Overflow: every sum and product saturates at SIZE_MAX instead of wrapping, so an absurd
 // configuration gives SIZE_MAX, never a small number. The configuration is not validated:
@@ -39,8 +41,8 @@ namespace vaednn {
 // The parameters, their gradients and Adam's two moments.
 VAEDNN_EXPORT std::size_t estimate_model_bytes(const VaeConfig& config);
 
-// One step graph for batches of `batch_size` images (training, evaluation and decoding of that
-// size share it).
+// One training graph for batches of `batch_size` images, every tensor counted apart (an upper
+// bound of its plan, which also holds the inference graphs of that size and any smaller).
 VAEDNN_EXPORT std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size);
 
 // The model plus one step graph: a Vae trained on batches of one size.

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <new>
 #include <numeric>
+#include <stdexcept>
 
 namespace vaednn::detail {
 namespace {
@@ -29,28 +32,6 @@ const char* phase_name(Phase phase) {
             return "optimizer";
     }
     return "?";
-}
-
-std::string describe_layout(const dnnl::memory::desc& desc) {
-    const dnnl_memory_desc_t& d = desc.data;
-    if (d.format_kind != dnnl_blocked) return "?";
-    const auto& blocking = d.format_desc.blocking;
-    std::vector<int> order(static_cast<std::size_t>(d.ndims));
-    std::iota(order.begin(), order.end(), 0);
-    // Outermost first; equal strides (size-1 dimensions) keep their logical order.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int a, int b) { return blocking.strides[a] > blocking.strides[b]; });
-    const auto blocked = [&](int dim) {
-        return std::find(blocking.inner_idxs, blocking.inner_idxs + blocking.inner_nblks, dim) !=
-               blocking.inner_idxs + blocking.inner_nblks;
-    };
-    std::string out;
-    for (int dim : order) out += static_cast<char>((blocked(dim) ? 'A' : 'a') + dim);
-    for (int i = 0; i < blocking.inner_nblks; ++i) {
-        out += std::to_string(blocking.inner_blks[i]);
-        out += static_cast<char>('a' + blocking.inner_idxs[i]);
-    }
-    return out;
 }
 
 namespace {
@@ -95,6 +76,67 @@ void Graph::add_kernel(std::string name, Phase phase, std::function<void()> kern
     node.kernel = std::move(kernel);
     node.implementation = "vaednn";
     nodes_.push_back(std::move(node));
+}
+
+void Graph::begin_section(std::string name) {
+    if (!sections_.empty()) sections_.back().last = nodes_.size();
+    sections_.push_back({std::move(name), nodes_.size(), nodes_.size()});
+}
+
+const Graph::Section& Graph::section(std::string_view name) const {
+    for (const Section& s : sections_) {
+        if (s.name == name) return s;
+    }
+    throw std::logic_error("graph: no section named " + std::string(name));
+}
+
+bool Graph::has_section(std::string_view name) const noexcept {
+    for (const Section& s : sections_) {
+        if (s.name == name) return true;
+    }
+    return false;
+}
+
+void Graph::run(dnnl::stream& stream, std::string_view first, std::string_view last) const {
+    // The last section runs to the end of the graph (sections_.back().last is set only when
+    // another begins).
+    const Section& to = section(last);
+    const std::size_t end = &to == &sections_.back() ? nodes_.size() : to.last;
+    run(stream, section(first).first, end);
+}
+
+void Graph::set_plan(std::size_t bytes, std::vector<Placement> placements) {
+    planned_bytes_ = bytes;
+    placements_ = std::move(placements);
+}
+
+void Graph::bind(void* arena) const {
+    auto* base = static_cast<char*>(arena);
+    for (const Placement& p : placements_) p.tensor.set_data_handle(base + p.offset);
+}
+
+std::shared_ptr<void> aligned_buffer(std::size_t bytes) {
+    constexpr std::size_t kAlignment = 64;
+    const std::size_t rounded =
+        (std::max<std::size_t>(bytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
+    void* raw = std::aligned_alloc(kAlignment, rounded);
+    if (raw == nullptr) throw std::bad_alloc();
+    return {raw, std::free};
+}
+
+void SharedArena::attach(const Graph& graph) {
+    if (graph.planned_bytes() > bytes_ || !buffer_) {
+        // Nothing in the old buffer outlives a run, so the graphs move without their contents;
+        // it is freed as soon as they have.
+        std::shared_ptr<void> bigger = aligned_buffer(graph.planned_bytes());
+        graphs_.push_back(&graph);
+        for (const Graph* g : graphs_) g->bind(bigger.get());
+        buffer_ = std::move(bigger);
+        bytes_ = graph.planned_bytes();
+    } else {
+        graph.bind(buffer_.get());
+        graphs_.push_back(&graph);
+    }
 }
 
 void Graph::run(dnnl::stream& stream, std::size_t first, std::size_t last, NodeTimes* times) const {

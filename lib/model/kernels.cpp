@@ -47,7 +47,7 @@ LossSums elbo_loss(LossKind kind, const float* logits, const float* images, cons
     for (std::size_t i = 0; i < n; ++i) {
         const float* l = logits + i * pixels;
         const float* x = images + i * pixels;
-        float* dl = dlogits + i * pixels;
+        float* dl = dlogits != nullptr ? dlogits + i * pixels : nullptr;
         double recon = 0.0;
         if (kind == LossKind::bernoulli) {
             for (std::size_t p = 0; p < pixels; ++p) {
@@ -55,13 +55,13 @@ LossSums elbo_loss(LossKind kind, const float* logits, const float* images, cons
                 const float e = std::exp(-std::fabs(l[p]));
                 recon += static_cast<double>(std::fmax(l[p], 0.0f) - l[p] * x[p] + std::log1p(e));
                 const float sigmoid = l[p] >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-                dl[p] = (sigmoid - x[p]) * inv_batch;
+                if (dl != nullptr) dl[p] = (sigmoid - x[p]) * inv_batch;
             }
         } else {
             for (std::size_t p = 0; p < pixels; ++p) {
                 const float d = l[p] - x[p];
                 recon += 0.5 * static_cast<double>(d * d) + half_log_two_pi;
-                dl[p] = d * inv_batch;
+                if (dl != nullptr) dl[p] = d * inv_batch;
             }
         }
         const float* mu = mu_logvar + i * 2 * latent;

@@ -29,7 +29,8 @@ struct LossSums {
 // Bernoulli likelihood: Σ BCE-with-logits over pixels; writes dlogits = (sigmoid(l) - x) / N.
 // Gaussian likelihood (unit variance): Σ ½(x - l)² + ½log(2π); writes dlogits = (l - x) / N.
 // KL(q(z|x) || N(0, I)) = -½ Σ (1 + logvar - mu² - exp(logvar)) per image.
-// `recon_per_image` and `kl_per_image` (N doubles each) receive the per-image terms.
+// `recon_per_image` and `kl_per_image` (N doubles each) receive the per-image terms. `dlogits`
+// may be null (evaluation needs no gradient).
 enum class LossKind { bernoulli, gaussian };
 LossSums elbo_loss(LossKind kind, const float* logits, const float* images, const float* mu_logvar,
                    float* dlogits, double* recon_per_image, double* kl_per_image, std::size_t n,

@@ -1,4 +1,4 @@
-// The memory estimate: the tensors Vae::Impl and build_step_graph() allocate, counted in floats
+// The memory estimate: the tensors Vae::Impl and build_graph() allocate, counted in floats
 // from the layer shapes, in the graph's order. Every count is a Count, whose arithmetic sticks at
 // SIZE_MAX instead of wrapping.
 #include "vaednn/memory_estimate.hpp"

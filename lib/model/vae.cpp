@@ -1,6 +1,7 @@
 // The VAE: its layers, and the forward and backward graphs that one training step replays.
-// build_step_graph() below reads as the model itself: encoder, sample, decoder, loss, then the
-// backward pass in reverse, then Adam.
+// build_graph() below reads as the model itself: encoder, sample, decoder, loss, then the
+// backward pass in reverse, then Adam. Evaluation, encoding and decoding run an inference graph
+// built by the same function up to the loss.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,22 +34,23 @@ float* data_of(const memory& m) {
     return static_cast<float*>(m.get_data_handle());
 }
 
-// Everything one batch size needs: the graph and the tensors our own kernels touch.
-struct StepGraph {
+// One graph for one batch size: a training graph (forward, loss, backward, Adam) or an inference
+// graph (forward and loss, from forward_inference primitives), and the tensors our own kernels
+// and the entry points touch. Its sections are the entry points: "encoder", "sample", "decoder",
+// "loss", then in training "backward" and "optimizer".
+struct ModelGraph {
     std::size_t batch = 0;
+    Pass pass = Pass::training;
     Graph graph;
-    // Node ranges: [0, sample) encoder, [sample, decoder) noise and z, [decoder, loss) decoder,
-    // [loss, backward) loss, [backward, optimizer) backward, [optimizer, size) Adam.
-    std::size_t sample = 0, decoder = 0, loss = 0, backward = 0, optimizer = 0;
 
     memory images;       // {N, rows, cols}: the batch, read by the LSTM and by the loss
     memory mu_logvar;    // {N, 2Z}: [mu | logvar] per image
     memory eps;          // {N, Z}
     memory z;            // {N, Z}
     memory logits;       // {N, 1, rows, cols}
-    memory dlogits;      // {N, 1, rows, cols}
-    memory dz;           // {N, Z}
-    memory d_mu_logvar;  // {N, 2Z}
+    memory dlogits;      // {N, 1, rows, cols}, training only
+    memory dz;           // {N, Z}, training only
+    memory d_mu_logvar;  // {N, 2Z}, training only
     std::vector<double> recon_per_image, kl_per_image;
     LossSums sums;
     NodeTimes times;
@@ -99,13 +101,16 @@ struct Vae::Impl {
     std::vector<float> fixed_eps;
     bool use_fixed_eps = false;
     bool profiling = false;
-    std::map<std::size_t, std::unique_ptr<StepGraph>> graphs;
+    // Graphs by batch size. All of them place their activations in one arena, since only one
+    // runs at a time.
+    std::map<std::size_t, std::unique_ptr<ModelGraph>> training_graphs, inference_graphs;
+    SharedArena arena;
 
     Impl(const VaeConfig& c, std::uint64_t s);
-    StepGraph& graph_for(std::size_t batch);
-    void build_step_graph(StepGraph& g);
-    StepGraph& load_batch(std::span<const float> images);
-    LossTerms loss_terms(const StepGraph& g) const;
+    ModelGraph& graph_for(std::size_t batch, Pass pass);
+    void build_graph(ModelGraph& g);
+    ModelGraph& load_batch(std::span<const float> images, Pass pass);
+    LossTerms loss_terms(const ModelGraph& g) const;
     void initialise_parameters();
     void copy_between(const memory& from, const memory& to);
     enum class Arena { weights, gradients, first_moments, second_moments };
@@ -148,41 +153,47 @@ Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s)
     lstm.bind(params, engine);
     heads.bind(params, engine);
     decoder_fc.bind(params, engine);
-    deconv1.bind(params);
-    deconv2.bind(params);
-    deconv3.bind(params);
+    deconv1.bind(params, engine);
+    deconv2.bind(params, engine);
+    deconv3.bind(params, engine);
     initialise_parameters();
 }
 
-void Vae::Impl::build_step_graph(StepGraph& g) {
+void Vae::Impl::build_graph(ModelGraph& g) {
     const auto n = static_cast<memory::dim>(g.batch);
     const memory::dim rows = config.image_rows, cols = config.image_cols;
     const memory::dim z_dim = latent(), hidden = config.hidden;
     const memory::dim c0 = config.decoder_channels[0], side0 = base_side();
+    const Pass pass = g.pass;
     GraphBuilder b(engine, g.graph);
 
     // ---------------------------------------------------------------- encoder
+    b.section("encoder");
     // The batch as the user holds it, [N][rows][cols], is the LSTM's {T, N, C} in ntc order.
     g.images = b.make(plain_desc({rows, n, cols}, Tag::ntc));
+    b.pin(g.images);  // filled before every run
     const memory src_layer = b.to_layout("input.to_tnc", Phase::forward, g.images,
                                          plain_desc({rows, n, cols}, Tag::tnc));
     // {T, N, C} -> {T, N, H}
-    const Lstm::Tape lstm_tape = lstm.forward(b, src_layer);
+    const Lstm::Tape lstm_tape = lstm.forward(b, src_layer, pass);
     // h_T, the last step's hidden state, is the last {N, H} slice of dst_layer.
     const std::size_t last_step_offset =
         static_cast<std::size_t>((rows - 1) * n * hidden) * sizeof(float);
     const memory h_last =
         b.view(lstm_tape.dst_layer, plain_desc({n, hidden}, Tag::nc), last_step_offset);
     // {N, H} -> {N, 2Z}
-    const Dense::Tape heads_tape = heads.forward(b, h_last);
+    const Dense::Tape heads_tape = heads.forward(b, h_last, pass);
     g.mu_logvar = b.to_layout("heads.to_nc", Phase::forward, heads_tape.dst,
                               plain_desc({n, 2 * z_dim}, Tag::nc));
+    b.pin(g.mu_logvar);  // encode() reads it after its run
 
     // ---------------------------------------------------------------- sample
-    g.sample = g.graph.size();
+    b.section("sample");
     g.eps = b.make(plain_desc({n, z_dim}, Tag::nc));
     g.z = b.make(plain_desc({n, z_dim}, Tag::nc));
-    g.graph.add_kernel("sample.noise", Phase::forward, [this, &g] {
+    b.pin(g.z);  // decode() fills it before its run
+    // evaluate() draws from the training stream too: a resumed run replays the same draws.
+    b.add_kernel("sample.noise", Phase::forward, {g.eps}, [this, &g] {
         float* eps = data_of(g.eps);
         const std::size_t count = g.batch * static_cast<std::size_t>(latent());
         if (use_fixed_eps) {
@@ -191,90 +202,103 @@ void Vae::Impl::build_step_graph(StepGraph& g) {
             standard_normal(seed, noise_draws++, eps, count);
         }
     });
-    g.graph.add_kernel("sample.reparameterize", Phase::forward, [this, &g] {
+    b.add_kernel("sample.reparameterize", Phase::forward, {g.mu_logvar, g.eps, g.z}, [this, &g] {
         // z = mu + exp(logvar / 2) * eps           {N, 2Z}, {N, Z} -> {N, Z}
         reparameterize_forward(data_of(g.mu_logvar), data_of(g.eps), data_of(g.z), g.batch,
                                static_cast<std::size_t>(latent()));
     });
 
     // ---------------------------------------------------------------- decoder
-    g.decoder = g.graph.size();
+    b.section("decoder");
     // {N, Z} -> {N, c0 * s * s}, ReLU; seen as {N, c0, s, s}
-    const Dense::Tape fc_tape = decoder_fc.forward(b, g.z);
+    const Dense::Tape fc_tape = decoder_fc.forward(b, g.z, pass);
     const memory fc_out = b.to_layout("decoder_fc.to_nc", Phase::forward, fc_tape.dst,
                                       plain_desc({n, c0 * side0 * side0}, Tag::nc));
     const memory fc_image = b.view(fc_out, plain_desc({n, c0, side0, side0}, Tag::nchw));
     // {N, c0, s, s} -> {N, c1, 2s, 2s}, ReLU
-    const Deconv::Tape deconv1_tape = deconv1.forward(b, fc_image);
+    const Deconv::Tape deconv1_tape = deconv1.forward(b, fc_image, pass);
     // {N, c1, 2s, 2s} -> {N, c2, 4s, 4s}, ReLU
-    const Deconv::Tape deconv2_tape = deconv2.forward(b, deconv1_tape.dst);
+    const Deconv::Tape deconv2_tape = deconv2.forward(b, deconv1_tape.dst, pass);
     // {N, c2, 4s, 4s} -> {N, 1, rows, cols} logits, plain: the loss reads them
-    const Deconv::Tape deconv3_tape = deconv3.forward(b, deconv2_tape.dst);
+    const Deconv::Tape deconv3_tape = deconv3.forward(b, deconv2_tape.dst, pass);
     g.logits = deconv3_tape.dst;
+    b.pin(g.logits);  // decode() reads them after its run
 
     // ---------------------------------------------------------------- loss
-    g.loss = g.graph.size();
-    g.dlogits = b.make(plain_desc({n, 1, rows, cols}, Tag::nchw));
+    b.section("loss");
+    const bool training = pass == Pass::training;
+    if (training) g.dlogits = b.make(plain_desc({n, 1, rows, cols}, Tag::nchw));
     g.recon_per_image.assign(g.batch, 0.0);
     g.kl_per_image.assign(g.batch, 0.0);
     const LossKind kind =
         config.likelihood == Likelihood::bernoulli ? LossKind::bernoulli : LossKind::gaussian;
-    g.graph.add_kernel("loss.elbo", Phase::loss, [this, &g, kind] {
-        g.sums = elbo_loss(kind, data_of(g.logits), data_of(g.images), data_of(g.mu_logvar),
-                           data_of(g.dlogits), g.recon_per_image.data(), g.kl_per_image.data(),
-                           g.batch, static_cast<std::size_t>(config.pixels()),
-                           static_cast<std::size_t>(latent()));
-    });
+    b.add_kernel(
+        "loss.elbo", Phase::loss, {g.logits, g.images, g.mu_logvar, g.dlogits}, [this, &g, kind] {
+            g.sums =
+                elbo_loss(kind, data_of(g.logits), data_of(g.images), data_of(g.mu_logvar),
+                          g.dlogits ? data_of(g.dlogits) : nullptr, g.recon_per_image.data(),
+                          g.kl_per_image.data(), g.batch, static_cast<std::size_t>(config.pixels()),
+                          static_cast<std::size_t>(latent()));
+        });
+    if (!training) {
+        b.finish(arena);
+        return;
+    }
 
     // ---------------------------------------------------------------- backward
-    g.backward = g.graph.size();
+    b.section("backward");
     // {N, 1, rows, cols} -> {N, c2, 4s, 4s} -> {N, c1, 2s, 2s} -> {N, c0, s, s}
-    const memory d2 = deconv3.backward(b, deconv3_tape, g.dlogits, true);
-    const memory d1 = deconv2.backward(b, deconv2_tape, d2, true);
-    const memory d0 = deconv1.backward(b, deconv1_tape, d1, true);
-    const memory d_fc_image =
-        b.to_layout("deconv1.diff_to_nchw", Phase::backward, d0, fc_image.get_desc());
+    const memory d2 = deconv3.backward(b, deconv3_tape, g.dlogits, InputGradient::new_tensor());
+    const memory d1 = deconv2.backward(b, deconv2_tape, d2, InputGradient::new_tensor());
+    const memory d_fc_image = b.make(fc_image.get_desc());
+    deconv1.backward(b, deconv1_tape, d1, InputGradient::into_tensor(d_fc_image));
     const memory d_fc_out = b.view(d_fc_image, fc_out.get_desc());
     // {N, c0 s s} -> {N, Z}
     g.dz = b.make(plain_desc({n, z_dim}, Tag::nc));
-    decoder_fc.backward(b, fc_tape, d_fc_out, g.dz);
+    decoder_fc.backward(b, fc_tape, d_fc_out, InputGradient::into_tensor(g.dz));
     // Through z = mu + sigma * eps, plus the KL term's own gradient.   {N, Z} -> {N, 2Z}
     g.d_mu_logvar = b.make(plain_desc({n, 2 * z_dim}, Tag::nc));
-    g.graph.add_kernel("sample.backward", Phase::backward, [this, &g] {
-        reparameterize_backward(data_of(g.mu_logvar), data_of(g.eps), data_of(g.dz),
-                                data_of(g.d_mu_logvar), g.batch, static_cast<std::size_t>(latent()),
-                                1.0f / static_cast<float>(g.batch));
-    });
+    b.add_kernel(
+        "sample.backward", Phase::backward, {g.mu_logvar, g.eps, g.dz, g.d_mu_logvar}, [this, &g] {
+            reparameterize_backward(
+                data_of(g.mu_logvar), data_of(g.eps), data_of(g.dz), data_of(g.d_mu_logvar),
+                g.batch, static_cast<std::size_t>(latent()), 1.0f / static_cast<float>(g.batch));
+        });
     // Only h_T feeds the heads, so the LSTM's output gradient is zero but for the last step,
-    // which the heads' backward-data writes in place.      {N, 2Z} -> {N, H} (slice T-1)
+    // which the heads' backward-data writes in place. The zeros are written every step: the
+    // tensor shares its bytes with others between its uses.      {N, 2Z} -> {N, H} (slice T-1)
     const memory diff_dst_layer = b.make(lstm_tape.dst_layer.get_desc());
-    std::memset(diff_dst_layer.get_data_handle(), 0, diff_dst_layer.get_desc().get_size());
+    b.add_kernel("lstm.zero_diff_dst", Phase::backward, {diff_dst_layer},
+                 [diff_dst_layer, last_step_offset] {
+                     std::memset(diff_dst_layer.get_data_handle(), 0, last_step_offset);
+                 });
     const memory d_h_last = b.view(diff_dst_layer, h_last.get_desc(), last_step_offset);
-    heads.backward(b, heads_tape, g.d_mu_logvar, d_h_last);
-    // {T, N, H} -> weight gradients
-    lstm.backward(b, lstm_tape, diff_dst_layer);
+    heads.backward(b, heads_tape, g.d_mu_logvar, InputGradient::into_tensor(d_h_last));
+    // {T, N, H} -> weight gradients; the images need no gradient
+    lstm.backward(b, lstm_tape, diff_dst_layer, InputGradient::none());
 
     // ---------------------------------------------------------------- optimizer
-    g.optimizer = g.graph.size();
-    g.graph.add_kernel("adam", Phase::optimizer, [this] {
+    b.section("optimizer");
+    b.add_kernel("adam", Phase::optimizer, {}, [this] {
         adam_update(adam, ++step, params.weights(), params.grads(), params.first_moments(),
                     params.second_moments());
     });
-    b.finish();
+    b.finish(arena);
 }
 
-StepGraph& Vae::Impl::graph_for(std::size_t batch) {
-    auto& slot = graphs[batch];
+ModelGraph& Vae::Impl::graph_for(std::size_t batch, Pass pass) {
+    auto& slot = (pass == Pass::training ? training_graphs : inference_graphs)[batch];
     if (!slot) {
-        auto g = std::make_unique<StepGraph>();
+        auto g = std::make_unique<ModelGraph>();
         g->batch = batch;
-        build_step_graph(*g);
+        g->pass = pass;
+        build_graph(*g);
         slot = std::move(g);
     }
     return *slot;
 }
 
-StepGraph& Vae::Impl::load_batch(std::span<const float> images) {
+ModelGraph& Vae::Impl::load_batch(std::span<const float> images, Pass pass) {
     const auto pixels = static_cast<std::size_t>(config.pixels());
     if (images.empty() || images.size() % pixels != 0) {
         throw ConfigError(fmt::format("a batch must hold whole {}x{} images: got {} floats",
@@ -286,12 +310,12 @@ StepGraph& Vae::Impl::load_batch(std::span<const float> images) {
                                       fixed_eps.size(), batch,
                                       batch * static_cast<std::size_t>(latent())));
     }
-    StepGraph& g = graph_for(batch);
+    ModelGraph& g = graph_for(batch, pass);
     std::memcpy(g.images.get_data_handle(), images.data(), images.size_bytes());
     return g;
 }
 
-LossTerms Vae::Impl::loss_terms(const StepGraph& g) const {
+LossTerms Vae::Impl::loss_terms(const ModelGraph& g) const {
     const double n = static_cast<double>(g.batch);
     LossTerms terms;
     terms.reconstruction = g.sums.reconstruction / n;
@@ -388,31 +412,35 @@ const VaeConfig& Vae::config() const noexcept {
 }
 
 LossTerms Vae::train_step(std::span<const float> images) {
-    StepGraph& g = impl_->load_batch(images);
+    ModelGraph& g = impl_->load_batch(images, Pass::training);
     g.graph.run(impl_->stream, impl_->profiling ? &g.times : nullptr);
     return impl_->loss_terms(g);
 }
 
 LossTerms Vae::compute_gradients(std::span<const float> images) {
-    StepGraph& g = impl_->load_batch(images);
-    g.graph.run(impl_->stream, 0, g.optimizer);
+    ModelGraph& g = impl_->load_batch(images, Pass::training);
+    g.graph.run(impl_->stream, "encoder", "backward");
     return impl_->loss_terms(g);
 }
 
 LossTerms Vae::evaluate(std::span<const float> images) {
-    StepGraph& g = impl_->load_batch(images);
-    g.graph.run(impl_->stream, 0, g.backward);
+    ModelGraph& g = impl_->load_batch(images, Pass::inference);
+    g.graph.run(impl_->stream, "encoder", "loss");
     return impl_->loss_terms(g);
 }
 
 void Vae::encode(std::span<const float> images, std::span<float> mu, std::span<float> logvar) {
-    StepGraph& g = impl_->load_batch(images);
     const auto z = static_cast<std::size_t>(impl_->latent());
-    if (mu.size() != g.batch * z || logvar.size() != g.batch * z) {
-        throw ConfigError(
-            fmt::format("encode: mu and logvar must hold {} x {} floats", g.batch, z));
+    const auto per_image = static_cast<std::size_t>(impl_->config.pixels());
+    // Checked before a graph is built for a batch size that may never run.
+    if (!images.empty() && images.size() % per_image == 0 &&
+        (mu.size() != images.size() / per_image * z ||
+         logvar.size() != images.size() / per_image * z)) {
+        throw ConfigError(fmt::format("encode: mu and logvar must hold {} x {} floats",
+                                      images.size() / per_image, z));
     }
-    g.graph.run(impl_->stream, 0, g.sample);
+    ModelGraph& g = impl_->load_batch(images, Pass::inference);
+    g.graph.run(impl_->stream, "encoder");
     const float* mu_logvar = data_of(g.mu_logvar);
     for (std::size_t i = 0; i < g.batch; ++i) {
         std::copy_n(mu_logvar + i * 2 * z, z, mu.data() + i * z);
@@ -427,9 +455,9 @@ void Vae::decode(std::span<const float> z, std::span<float> pixels) {
         throw ConfigError(
             fmt::format("decode: z must hold N x {} floats and pixels N x {}", latent, per_image));
     }
-    StepGraph& g = impl_->graph_for(z.size() / latent);
+    ModelGraph& g = impl_->graph_for(z.size() / latent, Pass::inference);
     std::memcpy(g.z.get_data_handle(), z.data(), z.size_bytes());
-    g.graph.run(impl_->stream, g.decoder, g.loss);
+    g.graph.run(impl_->stream, "decoder");
     const float* logits = data_of(g.logits);
     const bool bernoulli = impl_->config.likelihood == Likelihood::bernoulli;
     for (std::size_t i = 0; i < pixels.size(); ++i) {
@@ -525,9 +553,9 @@ void Vae::set_profiling(bool on) {
 
 std::vector<NodeTiming> Vae::node_timings(std::size_t batch) const {
     std::vector<NodeTiming> out;
-    const auto it = impl_->graphs.find(batch);
-    if (it == impl_->graphs.end()) return out;
-    const StepGraph& g = *it->second;
+    const auto it = impl_->training_graphs.find(batch);
+    if (it == impl_->training_graphs.end()) return out;
+    const ModelGraph& g = *it->second;
     const auto& nodes = g.graph.nodes();
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const double total = i < g.times.seconds.size() ? g.times.seconds[i] : 0.0;
@@ -539,7 +567,19 @@ std::vector<NodeTiming> Vae::node_timings(std::size_t batch) const {
 }
 
 const detail::Graph& detail::VaeAccess::step_graph(Vae& vae, std::size_t batch) {
-    return vae.impl_->graph_for(batch).graph;
+    return vae.impl_->graph_for(batch, Pass::training).graph;
+}
+
+const detail::Graph& detail::VaeAccess::inference_graph(Vae& vae, std::size_t batch) {
+    return vae.impl_->graph_for(batch, Pass::inference).graph;
+}
+
+std::size_t detail::VaeAccess::training_graphs(const Vae& vae) {
+    return vae.impl_->training_graphs.size();
+}
+
+std::size_t detail::VaeAccess::arena_bytes(const Vae& vae) {
+    return vae.impl_->arena.bytes();
 }
 
 dnnl::stream& detail::VaeAccess::stream(Vae& vae) {

@@ -101,8 +101,8 @@ Dims Deconv::padding_r() const {
 }
 
 deconv_fwd::desc Deconv::forward_desc(const memory::desc& src, const memory::desc& dst,
-                                      const memory::desc& weights) const {
-    return deconv_fwd::desc(prop_kind::forward_training, dnnl::algorithm::deconvolution_direct,
+                                      const memory::desc& weights, Pass pass) const {
+    return deconv_fwd::desc(forward_kind(pass), dnnl::algorithm::deconvolution_direct,
                             src,         // src {N, in, s, s}
                             weights,     // weights {out, in, k, k}
                             bias_desc_,  // bias {out}
@@ -117,10 +117,10 @@ void Deconv::declare(ParamArena& params, const dnnl::engine& engine, int referen
     if (algorithm_ == DeconvForward::subpixel) {
         weight_desc_ = torch_layout;
     } else {
-        const deconv_fwd::primitive_desc pd(
-            forward_desc(activation_desc(src_dims(reference_batch)),
-                         activation_desc(dst_dims(reference_batch)), any_desc(weight_dims())),
-            GraphBuilder::attributes(), engine);
+        const deconv_fwd::primitive_desc pd(forward_desc(activation_desc(src_dims(reference_batch)),
+                                                         activation_desc(dst_dims(reference_batch)),
+                                                         any_desc(weight_dims()), Pass::training),
+                                            GraphBuilder::attributes(), engine);
         weight_desc_ = pd.weights_desc();
     }
 
@@ -133,30 +133,30 @@ void Deconv::declare(ParamArena& params, const dnnl::engine& engine, int referen
         params.declare(torch_name_ + ".bias", {shape_.out_channels}, bias_desc_, bias_desc_, bound);
 }
 
-void Deconv::bind(const ParamArena& params) {
+void Deconv::bind(const ParamArena& params, const dnnl::engine& /*engine*/) {
     weight_ = params.weight(weight_id_);
     bias_ = params.weight(bias_id_);
     weight_grad_ = params.grad(weight_id_);
     bias_grad_ = params.grad(bias_id_);
 }
 
-Deconv::Tape Deconv::forward(GraphBuilder& builder, const memory& src) const {
-    return algorithm_ == DeconvForward::subpixel ? forward_subpixel(builder, src)
-                                                 : forward_direct(builder, src);
+Deconv::Tape Deconv::forward(GraphBuilder& builder, const memory& src, Pass pass) const {
+    return algorithm_ == DeconvForward::subpixel ? forward_subpixel(builder, src, pass)
+                                                 : forward_direct(builder, src, pass);
 }
 
-Deconv::Tape Deconv::forward_direct(GraphBuilder& builder, const memory& src) const {
+Deconv::Tape Deconv::forward_direct(GraphBuilder& builder, const memory& src, Pass pass) const {
     const auto batch = dim_of(src, 0);
     // No fused ReLU: in oneDNN 2.6 a ReLU post-op makes the strided deconvolution forward 6-7x
     // slower (52.9 vs 9.2 ms for deconv2 at batch 128, 2 threads); a separate in-place eltwise
     // costs ~0.3 ms.
-    Tape tape{
-        src,
-        {},
-        {},
-        deconv_fwd::primitive_desc(forward_desc(activation_desc(src_dims(batch)),
-                                                activation_desc(dst_dims(batch)), weight_desc_),
-                                   GraphBuilder::attributes(), builder.engine())};
+    Tape tape{src,
+              {},
+              {},
+              deconv_fwd::primitive_desc(
+                  forward_desc(activation_desc(src_dims(batch)), activation_desc(dst_dims(batch)),
+                               weight_desc_, pass),
+                  GraphBuilder::attributes(), builder.engine())};
     tape.src = builder.to_layout(name_ + ".reorder_src", Phase::forward, src, tape.pd.src_desc());
     tape.dst = builder.make(tape.pd.dst_desc());
     builder.add(name_ + ".forward", Phase::forward, tape.pd,
@@ -166,8 +166,8 @@ Deconv::Tape Deconv::forward_direct(GraphBuilder& builder, const memory& src) co
                  {DNNL_ARG_DST, tape.dst}});
     if (relu_) {
         const dnnl::eltwise_forward::primitive_desc relu_pd(
-            {prop_kind::forward_training, dnnl::algorithm::eltwise_relu_use_dst_for_bwd,
-             tape.dst.get_desc(), 0.0f},
+            {forward_kind(pass), dnnl::algorithm::eltwise_relu_use_dst_for_bwd, tape.dst.get_desc(),
+             0.0f},
             GraphBuilder::attributes(), builder.engine());
         builder.add(name_ + ".relu", Phase::forward, relu_pd,
                     {{DNNL_ARG_SRC, tape.dst}, {DNNL_ARG_DST, tape.dst}});
@@ -175,38 +175,7 @@ Deconv::Tape Deconv::forward_direct(GraphBuilder& builder, const memory& src) co
     return tape;
 }
 
-namespace {
-
-// `phase` {N, C, h, w} in one of the activation layouts oneDNN's convolutions choose: the same
-// layout at {N, C, h * stride, w * stride}.
-memory::desc scaled_activation_desc(const memory::desc& phase, int stride) {
-    const auto& d = phase.data.dims;
-    const Dims full = {d[0], d[1], d[2] * stride, d[3] * stride};
-    for (const Tag tag : {Tag::nChw16c, Tag::nChw8c, Tag::nChw4c, Tag::nhwc, Tag::nchw}) {
-        if (phase == plain_desc({d[0], d[1], d[2], d[3]}, tag)) return plain_desc(full, tag);
-    }
-    throw std::runtime_error("sub-pixel deconvolution: unexpected activation layout");
-}
-
-// The pixels (y, x) = (stride * m + ry, stride * l + rx) of `full` as a dense {N, C, h, w}
-// tensor's layout with every spatial stride multiplied: where one residue's convolution output
-// goes. Blocking is on channels only (checked by scaled_activation_desc's tags).
-memory::desc residue_view_desc(const memory::desc& full, int stride, std::size_t& byte_offset,
-                               int ry, int rx) {
-    dnnl_memory_desc_t view = full.data;
-    auto& strides = view.format_desc.blocking.strides;
-    byte_offset = static_cast<std::size_t>(ry * strides[2] + rx * strides[3]) * sizeof(float);
-    for (int axis : {2, 3}) {
-        view.dims[axis] /= stride;
-        view.padded_dims[axis] /= stride;
-        strides[axis] *= stride;
-    }
-    return memory::desc(view);
-}
-
-}  // namespace
-
-Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src) const {
+Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src, Pass pass) const {
     const auto batch = dim_of(src, 0);
     const int stride = shape_.stride, in = shape_.in_channels, out = shape_.out_channels;
     const memory::dim phase_side = shape_.out_side() / stride;
@@ -229,7 +198,7 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src) 
             const Residue &y = axis[static_cast<std::size_t>(ry)],
                           &x = axis[static_cast<std::size_t>(rx)];
             const dnnl::convolution_forward::primitive_desc pd(
-                {prop_kind::forward_training,
+                {forward_kind(pass),
                  dnnl::algorithm::convolution_direct,
                  src_desc,                             // {N, in, s, s}
                  any_desc({out, in, y.taps, x.taps}),  // sub-kernel, flipped
@@ -246,40 +215,43 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src) 
         }
     }
 
-    const memory::desc dst_desc = scaled_activation_desc(phase_desc, stride);
-    Tape tape{src, builder.to_layout(name_ + ".reorder_src", Phase::forward, src, src_desc),
-              builder.make(dst_desc),
-              deconv_fwd::primitive_desc(forward_desc(src_desc, dst_desc, any_desc(weight_dims())),
-                                         GraphBuilder::attributes(), builder.engine())};
+    const memory::desc dst_desc = spatially_scaled_desc(phase_desc, stride);
+    Tape tape{
+        src, builder.to_layout(name_ + ".reorder_src", Phase::forward, src, src_desc),
+        builder.make(dst_desc),
+        deconv_fwd::primitive_desc(forward_desc(src_desc, dst_desc, any_desc(weight_dims()), pass),
+                                   GraphBuilder::attributes(), builder.engine())};
 
     // Each step, every convolution's sub-kernel from the weight in PyTorch's [in, out, k, k]:
     // K[o][i][t][u] = W[i][o][ky(t)][kx(u)]. A gather with a flip, which no reorder expresses.
+    // The sub-kernels are planned tensors: their addresses are read when the kernel runs.
     struct Gather {
         const float* weight;
-        float* kernel;
+        memory kernel;
         Residue y, x;
     };
     std::vector<Gather> gathers;
     for (const ResidueConv& conv : convs) {
-        gathers.push_back({static_cast<const float*>(weight_.get_data_handle()),
-                           static_cast<float*>(conv.plain_weights.get_data_handle()),
+        gathers.push_back({static_cast<const float*>(weight_.get_data_handle()), conv.plain_weights,
                            axis[static_cast<std::size_t>(conv.ry)],
                            axis[static_cast<std::size_t>(conv.rx)]});
     }
-    builder.graph().add_kernel(
-        name_ + ".subpixel_weights", Phase::forward, [gathers, in, out, stride, k = shape_.kernel] {
-            for (const Gather& g : gathers) {
-                float* to = g.kernel;
-                for (int o = 0; o < out; ++o)
-                    for (int i = 0; i < in; ++i)
-                        for (int t = 0; t < g.y.taps; ++t)
-                            for (int u = 0; u < g.x.taps; ++u) {
-                                const int ky = g.y.kernel_index(t, stride);
-                                const int kx = g.x.kernel_index(u, stride);
-                                *to++ = g.weight[((i * out + o) * k + ky) * k + kx];
-                            }
-            }
-        });
+    std::vector<memory> kernels;
+    for (const ResidueConv& conv : convs) kernels.push_back(conv.plain_weights);
+    builder.add_kernel(name_ + ".subpixel_weights", Phase::forward, kernels,
+                       [gathers, in, out, stride, k = shape_.kernel] {
+                           for (const Gather& g : gathers) {
+                               float* to = static_cast<float*>(g.kernel.get_data_handle());
+                               for (int o = 0; o < out; ++o)
+                                   for (int i = 0; i < in; ++i)
+                                       for (int t = 0; t < g.y.taps; ++t)
+                                           for (int u = 0; u < g.x.taps; ++u) {
+                                               const int ky = g.y.kernel_index(t, stride);
+                                               const int kx = g.x.kernel_index(u, stride);
+                                               *to++ = g.weight[((i * out + o) * k + ky) * k + kx];
+                                           }
+                           }
+                       });
 
     // The residues run one after another through one temporary output, each then copied into
     // its interleaved pixels of dst.
@@ -296,7 +268,7 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src) 
                      {DNNL_ARG_DST, phase_dst}});
         std::size_t byte_offset = 0;
         const memory::desc view =
-            residue_view_desc(dst_desc, stride, byte_offset, conv.ry, conv.rx);
+            spatial_residue_view(dst_desc, stride, conv.ry, conv.rx, byte_offset);
         builder.reorder(name_ + ".interleave_" + residue, Phase::forward, phase_dst,
                         builder.view(tape.dst, view, byte_offset));
     }
@@ -304,7 +276,7 @@ Deconv::Tape Deconv::forward_subpixel(GraphBuilder& builder, const memory& src) 
 }
 
 memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
-                        bool want_diff_src) const {
+                        const InputGradient& input_gradient) const {
     const dnnl::engine& engine = builder.engine();
     memory diff_out = builder.to_layout(name_ + ".reorder_diff_dst", Phase::backward, diff_dst,
                                         tape.dst.get_desc());
@@ -337,7 +309,7 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
                  {DNNL_ARG_DIFF_BIAS, bias_grad_}});
     builder.store(name_ + ".reorder_diff_weights", Phase::backward, diff_weights, weight_grad_);
 
-    if (!want_diff_src) return {};
+    if (!input_gradient.wanted) return {};
     const deconv_bwd_data::primitive_desc data_pd(
         deconv_bwd_data::desc(alg, any_desc(src_dims(batch)),  // diff_src
                               any_desc(weight_dims()),         // weights
@@ -348,12 +320,16 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
                                              weight_, data_pd.weights_desc());
     const memory diff_out_for_data = builder.to_layout(
         name_ + ".reorder_diff_dst_bwd_d", Phase::backward, diff_out, data_pd.diff_dst_desc());
-    memory diff_src = builder.make(data_pd.diff_src_desc());
+    const memory diff_src = input_gradient.into
+                                ? builder.output_for(input_gradient.into, data_pd.diff_src_desc())
+                                : builder.make(data_pd.diff_src_desc());
     builder.add(name_ + ".backward_data", Phase::backward, data_pd,
                 {{DNNL_ARG_DIFF_DST, diff_out_for_data},
                  {DNNL_ARG_WEIGHTS, weights},
                  {DNNL_ARG_DIFF_SRC, diff_src}});
-    return diff_src;
+    if (!input_gradient.into) return diff_src;
+    builder.store(name_ + ".reorder_diff_src", Phase::backward, diff_src, input_gradient.into);
+    return input_gradient.into;
 }
 
 }  // namespace vaednn::detail

@@ -8,6 +8,7 @@
 
 #include "engine/builder.hpp"
 #include "engine/param_arena.hpp"
+#include "nn/layer.hpp"
 
 namespace vaednn::detail {
 
@@ -54,7 +55,7 @@ class Deconv {
     // algorithms keep the weight in the layout their forward primitive picks at
     // `reference_batch`; sub-pixel keeps PyTorch's, which its per-step weight gather reads.
     void declare(ParamArena& params, const dnnl::engine& engine, int reference_batch);
-    void bind(const ParamArena& params);
+    void bind(const ParamArena& params, const dnnl::engine& engine);
 
     struct Tape {
         memory input;  // src as the caller gave it
@@ -64,11 +65,11 @@ class Deconv {
     };
 
     // dst = relu?(deconv(src, W) + b)        {N, in, s, s} -> {N, out, s', s'}
-    Tape forward(GraphBuilder& builder, const memory& src) const;
-    // Weight and bias gradients into the arena; returns the gradient for the input (in the
-    // forward src layout) when `want_diff_src`, else an empty memory.
+    Tape forward(GraphBuilder& builder, const memory& src, Pass pass) const;
+    // Weight and bias gradients into the arena; returns the gradient for the input as
+    // `input_gradient` asks (a new tensor is in the backward-data primitive's layout).
     memory backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
-                    bool want_diff_src) const;
+                    const InputGradient& input_gradient) const;
 
     const DeconvShape& shape() const noexcept { return shape_; }
     DeconvForward algorithm() const noexcept { return algorithm_; }
@@ -85,10 +86,10 @@ class Deconv {
     };
     static std::vector<Residue> residues(const DeconvShape& shape);
 
-    Tape forward_direct(GraphBuilder& builder, const memory& src) const;
-    Tape forward_subpixel(GraphBuilder& builder, const memory& src) const;
+    Tape forward_direct(GraphBuilder& builder, const memory& src, Pass pass) const;
+    Tape forward_subpixel(GraphBuilder& builder, const memory& src, Pass pass) const;
     dnnl::deconvolution_forward::desc forward_desc(const memory::desc& src, const memory::desc& dst,
-                                                   const memory::desc& weights) const;
+                                                   const memory::desc& weights, Pass pass) const;
     memory::desc activation_desc(const Dims& dims) const;
     Dims strides() const;
     Dims padding_l() const;

@@ -60,12 +60,12 @@ void Dense::bind(const ParamArena& params, const dnnl::engine& engine) {
     bias_grad_ = span_parts(params.grad(bias_id_), bias_desc_);
 }
 
-Dense::Tape Dense::forward(GraphBuilder& builder, const memory& src) const {
+Dense::Tape Dense::forward(GraphBuilder& builder, const memory& src, Pass pass) const {
     const auto batch = src.get_desc().dims()[0];
-    const ip_fwd::desc desc(prop_kind::forward_training, any_desc({batch, in_}),  // src
-                            weight_desc_,                                         // weights
-                            bias_desc_,                                           // bias
-                            any_desc({batch, out_}));                             // dst
+    const ip_fwd::desc desc(forward_kind(pass), any_desc({batch, in_}),  // src
+                            weight_desc_,                                // weights
+                            bias_desc_,                                  // bias
+                            any_desc({batch, out_}));                    // dst
     const auto attr = relu_ ? GraphBuilder::attributes_with_relu() : GraphBuilder::attributes();
     Tape tape{{}, {}, ip_fwd::primitive_desc(desc, attr, builder.engine())};
     tape.src = builder.to_layout(name_ + ".reorder_src", Phase::forward, src, tape.pd.src_desc());
@@ -78,8 +78,8 @@ Dense::Tape Dense::forward(GraphBuilder& builder, const memory& src) const {
     return tape;
 }
 
-void Dense::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
-                     const memory& diff_src) const {
+memory Dense::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
+                       const InputGradient& input_gradient) const {
     memory diff_out = builder.to_layout(name_ + ".reorder_diff_dst", Phase::backward, diff_dst,
                                         tape.dst.get_desc());
     if (relu_) diff_out = relu_backward_from_output(builder, name_, tape.dst, diff_out);
@@ -96,16 +96,22 @@ void Dense::backward(GraphBuilder& builder, const Tape& tape, const memory& diff
                  {DNNL_ARG_DIFF_WEIGHTS, weight_grad_},
                  {DNNL_ARG_DIFF_BIAS, bias_grad_}});
 
-    if (!diff_src) return;
-    const ip_bwd_data::desc data_desc(diff_src.get_desc(),   // diff_src
+    if (!input_gradient.wanted) return {};
+    // Into the caller's tensor in its layout, which an inner product can write directly.
+    const memory::desc wanted =
+        input_gradient.into ? input_gradient.into.get_desc() : any_desc({dim_of(tape.src, 0), in_});
+    const ip_bwd_data::desc data_desc(wanted,                // diff_src
                                       weight_desc_,          // weights
                                       diff_out.get_desc());  // diff_dst
     const ip_bwd_data::primitive_desc data_pd(data_desc, GraphBuilder::attributes(),
                                               builder.engine(), tape.pd);
+    const memory diff_src =
+        input_gradient.into ? input_gradient.into : builder.make(data_pd.diff_src_desc());
     builder.add(name_ + ".backward_data", Phase::backward, data_pd,
                 {{DNNL_ARG_DIFF_DST, diff_out},
                  {DNNL_ARG_WEIGHTS, weight_},
                  {DNNL_ARG_DIFF_SRC, diff_src}});
+    return diff_src;
 }
 
 }  // namespace vaednn::detail

@@ -7,6 +7,7 @@
 
 #include "engine/builder.hpp"
 #include "engine/param_arena.hpp"
+#include "nn/layer.hpp"
 
 namespace vaednn::detail {
 
@@ -31,11 +32,11 @@ class Dense {
     };
 
     // dst = relu?(src · Wᵀ + b)        src {N, in} -> dst {N, out}
-    Tape forward(GraphBuilder& builder, const memory& src) const;
-    // From diff_dst {N, out}: the weight and bias gradients into the arena, and, when
-    // `diff_src` is not empty, the gradient for the input written into it ({N, in}).
-    void backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
-                  const memory& diff_src) const;
+    Tape forward(GraphBuilder& builder, const memory& src, Pass pass) const;
+    // From diff_dst {N, out}: the weight and bias gradients into the arena; returns the gradient
+    // for the input {N, in} as `input_gradient` asks.
+    memory backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst,
+                    const InputGradient& input_gradient) const;
 
     const std::string& name() const noexcept { return name_; }
 

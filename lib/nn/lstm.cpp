@@ -31,12 +31,12 @@ Lstm::Lstm(std::string name, std::string torch_name, int steps, int input, int h
       input_(input),
       hidden_(hidden) {}
 
-lstm_fwd::desc Lstm::forward_desc(memory::dim batch) const {
+lstm_fwd::desc Lstm::forward_desc(memory::dim batch, Pass pass) const {
     // The initial state is an explicit zero tensor, not oneDNN's "none" (zero desc): with none,
     // oneDNN 2.6's backward computes dW_hh from h_t instead of h_(t-1) (oneDNN issue #1436;
     // tests/test_golden.cpp catches it). The final state is read from dst_layer.
     const memory::desc none;
-    return lstm_fwd::desc(prop_kind::forward_training, rnn_direction::unidirectional_left2right,
+    return lstm_fwd::desc(forward_kind(pass), rnn_direction::unidirectional_left2right,
                           plain_desc({steps_, batch, input_}, Tag::tnc),   // src_layer
                           state_desc(batch),                               // src_iter
                           state_desc(batch),                               // src_iter_c
@@ -53,8 +53,8 @@ void Lstm::declare(ParamArena& params, const dnnl::engine& engine, int reference
     weights_layer_desc_ = any_desc({1, 1, input_, kGates, hidden_});
     weights_iter_desc_ = any_desc({1, 1, hidden_, kGates, hidden_});
     bias_desc_ = plain_desc({1, 1, kGates, hidden_}, Tag::ldgo);
-    const lstm_fwd::primitive_desc pd(forward_desc(reference_batch), GraphBuilder::attributes(),
-                                      engine);
+    const lstm_fwd::primitive_desc pd(forward_desc(reference_batch, Pass::training),
+                                      GraphBuilder::attributes(), engine);
     weights_layer_desc_ = pd.weights_layer_desc();
     weights_iter_desc_ = pd.weights_iter_desc();
 
@@ -85,38 +85,41 @@ void Lstm::bind(const ParamArena& params, const dnnl::engine& engine) {
     bias_sum_ = memory(bias_desc_, engine);
 }
 
-Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer) const {
+Lstm::Tape Lstm::forward(GraphBuilder& builder, const memory& src_layer, Pass pass) const {
     const auto batch = dim_of(src_layer, 1);
     Tape tape{src_layer,
               {},
               {},
               {},
-              lstm_fwd::primitive_desc(forward_desc(batch), GraphBuilder::attributes(),
+              lstm_fwd::primitive_desc(forward_desc(batch, pass), GraphBuilder::attributes(),
                                        builder.engine())};
-    tape.zero_state = builder.make(state_desc(batch));
+    // Zeroed once here, so it keeps a buffer of its own outside the plan.
+    tape.zero_state = builder.make_persistent(state_desc(batch));
     std::memset(tape.zero_state.get_data_handle(), 0, tape.zero_state.get_desc().get_size());
     tape.dst_layer = builder.make(tape.pd.dst_layer_desc());
-    tape.workspace = builder.make(tape.pd.workspace_desc());
 
     const std::size_t bias_count = static_cast<std::size_t>(kGates * hidden_);
-    builder.graph().add_kernel(
-        name_ + ".bias_sum", Phase::forward,
+    builder.add_kernel(
+        name_ + ".bias_sum", Phase::forward, {},
         [ih = data_of(bias_ih_), hh = data_of(bias_hh_), sum = data_of(bias_sum_), bias_count] {
             for (std::size_t i = 0; i < bias_count; ++i) sum[i] = ih[i] + hh[i];
         });
-    builder.add(name_ + ".forward", Phase::forward, tape.pd,
-                {{DNNL_ARG_SRC_LAYER, tape.src_layer},
-                 {DNNL_ARG_SRC_ITER, tape.zero_state},
-                 {DNNL_ARG_SRC_ITER_C, tape.zero_state},
-                 {DNNL_ARG_WEIGHTS_LAYER, weights_layer_},
-                 {DNNL_ARG_WEIGHTS_ITER, weights_iter_},
-                 {DNNL_ARG_BIAS, bias_sum_},
-                 {DNNL_ARG_DST_LAYER, tape.dst_layer},
-                 {DNNL_ARG_WORKSPACE, tape.workspace}});
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC_LAYER, tape.src_layer},   {DNNL_ARG_SRC_ITER, tape.zero_state},
+        {DNNL_ARG_SRC_ITER_C, tape.zero_state}, {DNNL_ARG_WEIGHTS_LAYER, weights_layer_},
+        {DNNL_ARG_WEIGHTS_ITER, weights_iter_}, {DNNL_ARG_BIAS, bias_sum_},
+        {DNNL_ARG_DST_LAYER, tape.dst_layer}};
+    // Every step's gates and states, for backward: the training graph's largest tensor.
+    if (pass == Pass::training) {
+        tape.workspace = builder.make(tape.pd.workspace_desc());
+        args.emplace(DNNL_ARG_WORKSPACE, tape.workspace);
+    }
+    builder.add(name_ + ".forward", Phase::forward, tape.pd, std::move(args));
     return tape;
 }
 
-void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer) const {
+memory Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer,
+                      const InputGradient& input_gradient) const {
     const auto batch = dim_of(tape.src_layer, 1);
     const memory::desc none;
     const memory::desc state = state_desc(batch);
@@ -151,15 +154,19 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
     const memory diff_weights_iter =
         builder.output_for(weights_iter_grad_, pd.diff_weights_iter_desc());
     const memory diff_bias = bias_ih_grad_;  // copied to bias_hh's gradient below
-    const memory diff_src_layer = builder.make(pd.diff_src_layer_desc());
+    // The primitive writes the input's gradient whether or not anyone reads it.
+    const memory diff_src_layer =
+        input_gradient.into ? builder.output_for(input_gradient.into, pd.diff_src_layer_desc())
+                            : builder.make(pd.diff_src_layer_desc());
     const memory diff_src_iter = builder.make(pd.diff_src_iter_desc());
     const memory diff_src_iter_c = builder.make(pd.diff_src_iter_c_desc());
-    builder.graph().add_kernel(name_ + ".zero_grad", Phase::backward,
-                               [diff_weights_layer, diff_weights_iter, diff_bias] {
-                                   zero(diff_weights_layer);
-                                   zero(diff_weights_iter);
-                                   zero(diff_bias);
-                               });
+    builder.add_kernel(name_ + ".zero_grad", Phase::backward,
+                       {diff_weights_layer, diff_weights_iter, diff_bias},
+                       [diff_weights_layer, diff_weights_iter, diff_bias] {
+                           zero(diff_weights_layer);
+                           zero(diff_weights_iter);
+                           zero(diff_bias);
+                       });
     builder.add(name_ + ".backward", Phase::backward, pd,
                 {{DNNL_ARG_SRC_LAYER, tape.src_layer},
                  {DNNL_ARG_SRC_ITER, tape.zero_state},
@@ -181,10 +188,15 @@ void Lstm::backward(GraphBuilder& builder, const Tape& tape, const memory& diff_
     builder.store(name_ + ".reorder_diff_weights_iter", Phase::backward, diff_weights_iter,
                   weights_iter_grad_);
     // Both PyTorch biases enter the gates the same way, so their gradients are equal.
-    builder.graph().add_kernel(
-        name_ + ".bias_grad", Phase::backward, [from = bias_ih_grad_, to = bias_hh_grad_] {
+    builder.add_kernel(
+        name_ + ".bias_grad", Phase::backward, {}, [from = bias_ih_grad_, to = bias_hh_grad_] {
             std::memcpy(to.get_data_handle(), from.get_data_handle(), from.get_desc().get_size());
         });
+    if (!input_gradient.wanted) return {};
+    if (!input_gradient.into) return diff_src_layer;
+    builder.store(name_ + ".reorder_diff_src", Phase::backward, diff_src_layer,
+                  input_gradient.into);
+    return input_gradient.into;
 }
 
 }  // namespace vaednn::detail

@@ -7,6 +7,7 @@
 
 #include "engine/builder.hpp"
 #include "engine/param_arena.hpp"
+#include "nn/layer.hpp"
 
 namespace vaednn::detail {
 
@@ -20,20 +21,22 @@ class Lstm {
     void bind(const ParamArena& params, const dnnl::engine& engine);
 
     struct Tape {
-        memory src_layer;  // {T, N, I} tnc
-        memory dst_layer;  // {T, N, H} tnc: every step's hidden state
-        memory workspace;
+        memory src_layer;   // {T, N, I} tnc
+        memory dst_layer;   // {T, N, H} tnc: every step's hidden state
+        memory workspace;   // training only
         memory zero_state;  // h_0 = c_0 = 0, {1, 1, N, H}
         dnnl::lstm_forward::primitive_desc pd;
     };
 
     // Every step's hidden state from a zero initial state.  src {T, N, I} -> dst {T, N, H}
-    Tape forward(GraphBuilder& builder, const memory& src_layer) const;
-    // Weight and bias gradients into the arena from diff_dst_layer {T, N, H} (tnc).
-    void backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer) const;
+    Tape forward(GraphBuilder& builder, const memory& src_layer, Pass pass) const;
+    // Weight and bias gradients into the arena from diff_dst_layer {T, N, H} (tnc); returns the
+    // gradient for src_layer {T, N, I} as `input_gradient` asks.
+    memory backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer,
+                    const InputGradient& input_gradient) const;
 
   private:
-    dnnl::lstm_forward::desc forward_desc(memory::dim batch) const;
+    dnnl::lstm_forward::desc forward_desc(memory::dim batch, Pass pass) const;
     memory::desc state_desc(memory::dim batch) const {
         return plain_desc({1, 1, batch, hidden_}, Tag::ldnc);
     }
