@@ -2,11 +2,8 @@
 # vae_train's checkpoints from the command line: vae_sample draws from one; --resume refuses flags
 # that conflict with it; a corrupt or truncated checkpoint gives one clear error, exit code 1, and
 # leaves every file of the run as it was. Usage: checkpoint_cli.sh VAE_TRAIN VAE_SAMPLE WORK_DIR
-set -uo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
-vae_train="$1"
-vae_sample="$2"
-work="$3"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
+vae_train="$1" vae_sample="$2" work="$3"
 run="$work/run"
 begin_script_test "$work"
 

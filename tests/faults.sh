@@ -9,12 +9,8 @@
 #   3. A NaN in the loss, and one in the parameters after an epoch's last update: training stops
 #      with a clear error, exit 1, and the last good checkpoint and metrics.csv are unchanged.
 # Usage: faults.sh VAE_TRAIN WORK_DIR MNIST_DIR [KILLS]
-set -uo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
-vae_train="$1"
-work="$2"
-mnist="$3"
-kills="${4:-25}"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
+vae_train="$1" work="$2" mnist="$3" kills="${4:-25}"
 begin_script_test "$work"
 # 96 training and 64 test images: epochs of 3 steps that take moments even under load.
 make_mini_mnist "$mnist" "$work/mini-mnist" 96 64

@@ -4,13 +4,8 @@
 # need no test images, and a note); vae_train --resume refuses it with one clear error, exit 1,
 # before it touches any folder.
 # Usage: model_checkpoint.sh VAE_TRAIN VAE_SAMPLE MODEL_CHECKPOINT_TOOL WORK_DIR MNIST_DIR
-set -uo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
-vae_train="$1"
-vae_sample="$2"
-to_model="$3"
-work="$4"
-mnist="$5"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
+vae_train="$1" vae_sample="$2" to_model="$3" work="$4" mnist="$5"
 begin_script_test "$work"
 make_mini_mnist "$mnist" "$work/mini-mnist" 64 32
 

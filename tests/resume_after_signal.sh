@@ -2,11 +2,9 @@
 # Stops a training run with SIGINT mid-epoch, resumes it from its checkpoint, and requires the
 # loss columns of metrics.csv to equal those of an uninterrupted run with the same seed and
 # threads, to the last digit. Usage: resume_after_signal.sh VAE_TRAIN WORK_DIR MNIST_DIR
-set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
-vae_train="$1"
-work="$2"
-mnist="$3"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
+set -e
+vae_train="$1" work="$2" mnist="$3"
 begin_script_test "$work"
 # 2048 training and 256 test images: three runs of three epochs stay short on a loaded machine.
 make_mini_mnist "$mnist" "$work/mini-mnist" 2048 256

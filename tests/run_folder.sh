@@ -6,11 +6,8 @@
 # name that is shell syntax, and configurations too large for the memory.
 # Every wait is for an event (a line printed, a process ended), never a fixed time.
 # Usage: run_folder.sh VAE_TRAIN WORK_DIR MNIST_DIR
-set -uo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"
-vae_train="$1"
-work="$2"
-mnist="$3"
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
+vae_train="$1" work="$2" mnist="$3"
 begin_script_test "$work"
 cd "$work" || exit 1
 # A small dataset cut from MNIST (64 training and 32 test images), so that each of the many runs

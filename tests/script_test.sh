@@ -10,6 +10,8 @@
 #                            images (and labels) of the IDX dataset in SRC, so that the many short
 #                            runs of a test take moments, even under the sanitizers on a loaded
 #                            machine
+# Sourcing it also sets -u -o pipefail: an unset name or a failing stage of a pipe is an error.
+set -uo pipefail
 
 begin_script_test() {
   trap 'kill $(jobs -p) 2>/dev/null || true' EXIT

@@ -279,15 +279,20 @@ TEST_F(TrainingRuns, AHookThatThrowsInsideTheCheckpointWriteLeavesThePreviousChe
     EXPECT_EQ(read_checkpoint(file).info.progress.epochs_done, 1);
 }
 
+// What a diverging run does to a model: one parameter becomes NaN.
+void poison_one_parameter(Vae& model) {
+    std::vector<Tensor> params = model.parameters();
+    params.back().values[0] = std::numeric_limits<float>::quiet_NaN();
+    model.set_parameters(params);
+}
+
 TEST_F(TrainingRuns, NanAfterAStepGivesANumericalErrorAndNoNewCheckpoint) {
     std::vector<std::int64_t> hooked;
     TrainingHooks hooks;
     hooks.after_step = [&](std::int64_t steps, Vae& model) {
         hooked.push_back(steps);
         if (steps != 6) return;
-        std::vector<Tensor> params = model.parameters();
-        params.back().values[0] = std::numeric_limits<float>::quiet_NaN();
-        model.set_parameters(params);
+        poison_one_parameter(model);
     };
     TrainingRun run(tiny_data(), tiny_setup(), hooks);
     Recorder recorder;
@@ -318,9 +323,7 @@ TEST_F(TrainingRuns, NanAfterAnEpochsLastUpdateIsCaughtBeforeTheEpochIsReported)
     TrainingHooks hooks;
     hooks.after_step = [](std::int64_t steps, Vae& model) {
         if (steps != 4) return;
-        std::vector<Tensor> params = model.parameters();
-        params.back().values[0] = std::numeric_limits<float>::quiet_NaN();
-        model.set_parameters(params);
+        poison_one_parameter(model);
     };
     TrainingRun run(tiny_data(), tiny_setup(), hooks);
     Recorder recorder;
