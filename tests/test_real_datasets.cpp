@@ -1,6 +1,7 @@
 // The real datasets, read through the library: counts, labels and known pixel values.
 // The expected values were computed independently in Python (numpy) from LeCun's MNIST files and
-// from Debian's Fashion-MNIST files. scripts/setup.sh must have run (the README's test command does).
+// from Debian's Fashion-MNIST files. scripts/setup.sh must have run (the README's test command
+// does).
 #include <gtest/gtest.h>
 
 #include <algorithm>
