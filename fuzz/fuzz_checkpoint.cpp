@@ -16,34 +16,15 @@
 #include <string>
 #include <string_view>
 
+#include "checkpoint_input.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/runtime.hpp"
 
-namespace {
-
-std::map<std::string, std::string> metadata_of(std::string_view input) {
-    std::map<std::string, std::string> metadata = {{"format", "vaednn-checkpoint"},
-                                                   {"format_version", "1"}};
-    while (!input.empty()) {
-        const std::size_t end = std::min(input.find('\n'), input.size());
-        const std::string_view line = input.substr(0, end);
-        input.remove_prefix(std::min(end + 1, input.size()));
-        const std::size_t equals = line.find('=');
-        if (equals == std::string_view::npos) {
-            metadata.erase(std::string(line));
-        } else {
-            metadata[std::string(line.substr(0, equals))] = std::string(line.substr(equals + 1));
-        }
-    }
-    return metadata;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const std::filesystem::path file = "fuzz.safetensors";
-    const auto metadata = metadata_of(std::string_view(reinterpret_cast<const char*>(data), size));
+    const auto metadata = vaednn::fuzzing::checkpoint_metadata_from(
+        std::string_view(reinterpret_cast<const char*>(data), size));
     try {
         const vaednn::CheckpointInfo info = vaednn::checkpoint_info(file, metadata);
         // What a resume sizes or loops over must be in range, and the configuration usable.

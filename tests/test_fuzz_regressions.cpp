@@ -8,6 +8,7 @@
 #include <map>
 #include <string_view>
 
+#include "../fuzz/checkpoint_input.hpp"
 #include "test_support.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/error.hpp"
@@ -84,24 +85,9 @@ TEST_F(FuzzRegressions, CheckpointMetadataInputsGiveInfoInRangeOrAnError) {
     const auto files = inputs("checkpoint");
     ASSERT_FALSE(files.empty());
     for (const fs::path& input : files) {
-        // As fuzz_checkpoint reads them: "key=value" lines over the two fields that make a
-        // checkpoint; a line without '=' removes its key.
-        std::map<std::string, std::string> metadata = {{"format", "vaednn-checkpoint"},
-                                                       {"format_version", "1"}};
-        const std::string bytes = bytes_of(input);
-        std::string_view rest = bytes;
-        while (!rest.empty()) {
-            const std::size_t end = std::min(rest.find('\n'), rest.size());
-            const std::string_view line = rest.substr(0, end);
-            rest.remove_prefix(std::min(end + 1, rest.size()));
-            const std::size_t equals = line.find('=');
-            if (equals == std::string_view::npos) {
-                metadata.erase(std::string(line));
-            } else {
-                metadata[std::string(line.substr(0, equals))] =
-                    std::string(line.substr(equals + 1));
-            }
-        }
+        // As fuzz_checkpoint reads them.
+        const std::map<std::string, std::string> metadata =
+            fuzzing::checkpoint_metadata_from(bytes_of(input));
         try {
             const CheckpointInfo info = checkpoint_info("fuzz.safetensors", metadata);
             EXPECT_NO_THROW(info.config.validate()) << input;
