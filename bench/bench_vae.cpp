@@ -5,12 +5,14 @@
 //   bench_vae [--threads=N] [--benchmark_filter=lstm] [Google Benchmark flags]
 //
 // - train_step, inference: the whole training step (forward, loss, backward, Adam) and the
-//   forward pass with the loss.
+//   forward pass with the loss; train_step_onednn_lstm and inference_onednn_lstm the same with
+//   oneDNN's own LSTM instead of the fused one (ComputeOptions).
 // - <layer>_<direction> (lstm_forward, deconv2_backward_weights, dense_fc_forward, loss, adam,
 //   ...): the nodes of the training step's own graph that compute that layer and direction,
 //   replayed alone with the step's layouts. Their sum is the step's "primitives alone" time;
 //   what the step takes beyond it is glue: layout reorders, noise, the sub-pixel weight gather
-//   and interleave, loss and Adam (tools/side_by_side.py computes both).
+//   and interleave, loss and Adam (tools/side_by_side.py computes both). lstm_*_onednn: the LSTM
+//   layer with oneDNN's lstm_forward / lstm_backward.
 // - deconv_forward_algorithms/<layer>:<algorithm>: each forward algorithm of each deconvolution
 //   as a layer alone, the measurement behind choose_deconv_forward().
 // - pipeline: the oneTBB batch pipeline alone (gather, scale, hand over), no training.
@@ -91,28 +93,30 @@ void batch_sizes(benchmark::internal::Benchmark* b) {
 
 // ----------------------------------------------------------------------------- whole step
 
-void train_step(benchmark::State& state) {
+void train_step(benchmark::State& state, vaednn::LstmKernel lstm) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     const VaeConfig config = config_for(batch);
-    vaednn::Vae vae(config, 1);
+    vaednn::Vae vae(config, 1, {lstm});
     const auto images = synthetic_batch(batch);
     vae.train_step(images);  // builds the graph; the first step is warm-up
     for (auto _ : state) benchmark::DoNotOptimize(vae.train_step(images));
     set_counters(state, batch, Flop{config}.training());
 }
-BENCHMARK(train_step)->Apply(batch_sizes);
+BENCHMARK_CAPTURE(train_step, , vaednn::LstmKernel::fused)->Apply(batch_sizes);
+BENCHMARK_CAPTURE(train_step, onednn_lstm, vaednn::LstmKernel::onednn)->Apply(batch_sizes);
 
 // The forward pass and the loss, as evaluation runs them.
-void inference(benchmark::State& state) {
+void inference(benchmark::State& state, vaednn::LstmKernel lstm) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     const VaeConfig config = config_for(batch);
-    vaednn::Vae vae(config, 1);
+    vaednn::Vae vae(config, 1, {lstm});
     const auto images = synthetic_batch(batch);
     vae.evaluate(images);
     for (auto _ : state) benchmark::DoNotOptimize(vae.evaluate(images));
     set_counters(state, batch, Flop{config}.forward());
 }
-BENCHMARK(inference)->Apply(batch_sizes);
+BENCHMARK_CAPTURE(inference, , vaednn::LstmKernel::fused)->Apply(batch_sizes);
+BENCHMARK_CAPTURE(inference, onednn_lstm, vaednn::LstmKernel::onednn)->Apply(batch_sizes);
 
 // ----------------------------------------------------------------------------- per layer
 
@@ -122,6 +126,7 @@ struct LayerBenchmark {
     // ("deconv2.forward" matches the sub-pixel "deconv2.forward_01").
     std::vector<std::string> nodes;
     double (*flop)(const VaeConfig&);
+    vaednn::LstmKernel lstm = vaednn::LstmKernel::fused;  // the model's
 };
 
 bool node_matches(const std::string& node, const std::string& pattern) {
@@ -137,10 +142,23 @@ bool node_matches(const std::string& node, const std::string& pattern) {
 // the data gradient is the direction it serves.
 const std::vector<LayerBenchmark>& layer_benchmarks() {
     static const std::vector<LayerBenchmark> list = {
-        {"lstm_forward", {"lstm.forward"}, [](const VaeConfig& c) { return Flop{c}.lstm(); }},
+        {"lstm_forward",
+         {"lstm.forward_projection", "lstm.forward"},
+         [](const VaeConfig& c) { return Flop{c}.lstm(); }},
         {"lstm_backward",
-         {"lstm.backward"},
+         {"lstm.backward", "lstm.backward_weights_iter", "lstm.backward_weights_layer",
+          "lstm.backward_bias"},
          [](const VaeConfig& c) { return 2.0 * Flop{c}.lstm(); }},
+        {"lstm_forward_onednn",
+         {"lstm.forward"},
+         [](const VaeConfig& c) { return Flop{c}.lstm(); },
+         vaednn::LstmKernel::onednn},
+        // With the weights' reorders to the layout backward wants and the gradients' zeroing.
+        {"lstm_backward_onednn",
+         {"lstm.reorder_weights_layer", "lstm.reorder_weights_iter", "lstm.zero_grad",
+          "lstm.backward", "lstm.reorder_diff_weights_layer", "lstm.reorder_diff_weights_iter"},
+         [](const VaeConfig& c) { return 2.0 * Flop{c}.lstm(); },
+         vaednn::LstmKernel::onednn},
         {"dense_heads_forward",
          {"heads.forward"},
          [](const VaeConfig& c) { return Flop{c}.heads(); }},
@@ -195,7 +213,7 @@ const std::vector<LayerBenchmark>& layer_benchmarks() {
 void layer(benchmark::State& state, const LayerBenchmark& spec) {
     const auto batch = static_cast<std::size_t>(state.range(0));
     const VaeConfig config = config_for(batch);
-    vaednn::Vae vae(config, 1);
+    vaednn::Vae vae(config, 1, {spec.lstm});
     const auto images = synthetic_batch(batch);
     vae.train_step(images);  // builds the graph and fills every tensor the nodes read
     const vaednn::detail::Graph& graph = vaednn::detail::VaeAccess::step_graph(vae, batch);

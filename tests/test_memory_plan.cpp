@@ -101,19 +101,23 @@ TEST(MemoryPlan, SectionsAreTheGraphsEntryPoints) {
     EXPECT_THROW(graph.run(stream, "third"), std::logic_error);
 }
 
-TEST(MemoryPlan, InferenceGraphsCarryNoWorkspaceAndPlanLessThanTraining) {
+class MemoryPlanPerLstmKernel : public ::testing::TestWithParam<LstmKernel> {};
+
+TEST_P(MemoryPlanPerLstmKernel, InferenceGraphsCarryNoWorkspaceAndPlanLessThanTraining) {
     VaeConfig config = testing::small_test_config();
     config.hidden = 64;
-    Vae vae(config, 1);
+    Vae vae(config, 1, ComputeOptions{GetParam()});
     const std::size_t batch = 16;
     const Graph& inference = VaeAccess::inference_graph(vae, batch);
     const Graph& training = VaeAccess::step_graph(vae, batch);
 
-    bool training_has_workspace = false;
-    for (const Node& node : training.nodes()) {
-        training_has_workspace |= has_argument(node, DNNL_ARG_WORKSPACE);
+    if (GetParam() == LstmKernel::onednn) {
+        bool training_has_workspace = false;
+        for (const Node& node : training.nodes()) {
+            training_has_workspace |= has_argument(node, DNNL_ARG_WORKSPACE);
+        }
+        EXPECT_TRUE(training_has_workspace) << "the LSTM's forward_training keeps one";
     }
-    EXPECT_TRUE(training_has_workspace) << "the LSTM's forward_training keeps one";
     for (const Node& node : inference.nodes()) {
         EXPECT_FALSE(has_argument(node, DNNL_ARG_WORKSPACE)) << node.name;
         EXPECT_NE(node.phase, Phase::backward) << node.name;
@@ -122,6 +126,27 @@ TEST(MemoryPlan, InferenceGraphsCarryNoWorkspaceAndPlanLessThanTraining) {
     EXPECT_LT(inference.planned_bytes(), training.planned_bytes());
     EXPECT_LT(inference.size(), training.size());
 }
+
+// The fused LSTM keeps 4H + 3H floats per cell for backward (gates, c, tanh c, h); oneDNN's
+// reference driver keeps a workspace and a backward scratchpad several times that.
+TEST(MemoryPlan, TheFusedLstmTrainsInLessMemoryThanOneDnns) {
+    VaeConfig config = testing::small_test_config();
+    config.hidden = 64;
+    const std::size_t batch = 32;
+    Vae fused(config, 1, ComputeOptions{LstmKernel::fused});
+    Vae onednn(config, 1, ComputeOptions{LstmKernel::onednn});
+    const std::size_t fused_bytes = VaeAccess::step_graph(fused, batch).planned_bytes();
+    const std::size_t onednn_bytes = VaeAccess::step_graph(onednn, batch).planned_bytes();
+    EXPECT_LT(fused_bytes, onednn_bytes);
+    // What the plan must hold at least: the fused LSTM's gates, c, tanh c and h for every step.
+    const std::size_t cells = static_cast<std::size_t>(config.image_rows) * batch *
+                              static_cast<std::size_t>(config.hidden);
+    EXPECT_GE(fused_bytes, 7 * cells * sizeof(float));
+}
+
+INSTANTIATE_TEST_SUITE_P(LstmKernels, MemoryPlanPerLstmKernel,
+                         ::testing::Values(LstmKernel::fused, LstmKernel::onednn),
+                         [](const auto& test_info) { return to_string(test_info.param); });
 
 TEST(MemoryPlan, EvaluateEncodeDecodeAndSampleBuildNoTrainingGraph) {
     const VaeConfig config = testing::small_test_config();

@@ -130,8 +130,10 @@ TEST(TrainingStep, AllocatesNothingOfOursAndCreatesNoPrimitiveAfterTheFirst) {
             EXPECT_EQ(counts.ours_calls, 0)
                 << "a step allocated " << g_ours.bytes.load() << " bytes outside oneDNN in "
                 << counts.ours_calls << " allocations, the largest " << g_ours.largest.load();
-            // oneDNN's gemm buffers: a fixed set per step, sized by its blocking, not by data.
-            EXPECT_LE(counts.onednn_largest, 256 * 1024);
+            // oneDNN's gemm buffers: a fixed set per step, sized by its blocking, not by data
+            // (the fused LSTM's weight-gradient GEMMs pack the most: 292 KiB on AVX2 at batch 32
+            // and at 64 alike).
+            EXPECT_LE(counts.onednn_largest, 512 * 1024);
             onednn_calls.push_back(counts.onednn_calls);
             std::printf("batch %zu: oneDNN allocated %ld times (%ld bytes, largest %ld)\n",
                         batch_size, counts.onednn_calls, g_onednn.bytes.load(),

@@ -25,6 +25,20 @@ struct AdamConfig {
     float epsilon = 1e-8f;
 };
 
+// How the encoder's LSTM is computed. Both compute the same model (checkpoints do not record
+// which); they differ in speed and memory (docs/PERFORMANCE.md).
+enum class LstmKernel {
+    fused,   // GEMMs over all steps at once where the recurrence allows, cell math fused per step
+    onednn,  // oneDNN's lstm_forward / lstm_backward (a reference loop for f32 training in 2.6)
+};
+VAEDNN_EXPORT std::string to_string(LstmKernel kernel);
+VAEDNN_EXPORT LstmKernel lstm_kernel_from_string(const std::string& name);  // throws ConfigError
+
+// How a model computes, as opposed to what it is (VaeConfig): not saved in checkpoints.
+struct ComputeOptions {
+    LstmKernel lstm = LstmKernel::fused;
+};
+
 struct VAEDNN_EXPORT VaeConfig {
     int image_rows = 28;  // LSTM steps; the decoder upsamples rows/4 -> rows
     int image_cols = 28;  // LSTM input features per step

@@ -5,8 +5,9 @@
 // - the model: the parameter arena and its three twins (gradients, Adam's two moments), each
 //   tensor in the layout its primitive keeps it in (blocked layouts pad channels to 16);
 // - one step graph for one batch size: every activation and its gradient, the reorder copies
-//   between layouts, the LSTM's training workspace (gates and states of every step, and the
-//   diff states), the scratchpad the graph's primitives share (the LSTM backward's, the largest),
+//   between layouts, what the LSTM keeps for backward (the fused kernel's gates and states of
+//   every step; oneDNN's workspace and diff states), the scratchpad the graph's primitives share
+//   (with oneDNN's LSTM, its backward's, the largest),
 //   the deconvolutions' sub-pixel and interleave buffers, and about 1 MiB of primitives and JIT
 //   code.
 // What is not: the process itself (libraries, oneDNN's and OpenMP's one-time set-up, thread
@@ -43,9 +44,11 @@ VAEDNN_EXPORT std::size_t estimate_model_bytes(const VaeConfig& config);
 
 // One training graph for batches of `batch_size` images, every tensor counted apart (an upper
 // bound of its plan, which also holds the inference graphs of that size and any smaller).
-VAEDNN_EXPORT std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size);
+VAEDNN_EXPORT std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size,
+                                               LstmKernel kernel = LstmKernel::fused);
 
 // The model plus one step graph: a Vae trained on batches of one size.
-VAEDNN_EXPORT std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size);
+VAEDNN_EXPORT std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size,
+                                                  LstmKernel kernel = LstmKernel::fused);
 
 }  // namespace vaednn

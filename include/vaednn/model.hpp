@@ -54,7 +54,7 @@ VAEDNN_EXPORT std::vector<ParameterShape> parameter_shapes(const VaeConfig& conf
 class VAEDNN_EXPORT Vae {
   public:
     // A model with PyTorch's default initialisation, drawn from `seed`.
-    explicit Vae(const VaeConfig& config, std::uint64_t seed = 0);
+    explicit Vae(const VaeConfig& config, std::uint64_t seed = 0, ComputeOptions compute = {});
     ~Vae();
     Vae(Vae&&) noexcept;
     Vae& operator=(Vae&&) noexcept;

@@ -17,6 +17,16 @@ Likelihood likelihood_from_string(const std::string& name) {
     throw ConfigError(fmt::format("unknown likelihood '{}'; known: bernoulli, gaussian", name));
 }
 
+std::string to_string(LstmKernel kernel) {
+    return kernel == LstmKernel::fused ? "fused" : "onednn";
+}
+
+LstmKernel lstm_kernel_from_string(const std::string& name) {
+    if (name == "fused") return LstmKernel::fused;
+    if (name == "onednn") return LstmKernel::onednn;
+    throw ConfigError(fmt::format("unknown LSTM kernel '{}'; known: fused, onednn", name));
+}
+
 void VaeConfig::validate() const {
     auto require = [](bool ok, const std::string& what) {
         if (!ok) throw ConfigError(what);

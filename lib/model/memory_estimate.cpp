@@ -117,23 +117,38 @@ Count parameter_floats(const Shapes& s) {
 // oneDNN 2.6's LSTM forward_training workspace: the gates of every step, and for each of the
 // (T + 1) state slots of both layer boundaries the hidden and cell states and their gradients
 // (15 state-sized slabs, measured against the primitive's workspace_desc() for H from 1 to 2048).
-Count lstm_workspace_floats(const Shapes& s) {
+Count onednn_lstm_workspace_floats(const Shapes& s) {
     const Count gates = s.steps * s.n * rnn_ld(s.hidden * 4);
     const Count states = Count(15) * (s.steps + 1) * s.n * rnn_ld(max(s.hidden, s.input));
     return gates + states + kRnnWorkspaceParts * kRnnPageFloats;
 }
 
-// The backward primitive's scratchpad, the largest of the graph: the workspace's layout again
-// plus the gates' gradients of every step. The graph's primitives share one scratchpad.
-Count shared_scratchpad_floats(const Shapes& s) {
-    return lstm_workspace_floats(s) + s.steps * s.n * rnn_ld(s.hidden * 4);
+// The fused LSTM's tape: every step's gates, cell states and their tanh, and hidden states from
+// h_0 (its dst_layer is part of them).
+Count fused_lstm_tape_floats(const Shapes& s) {
+    const Count cells = s.steps * s.n * s.hidden;
+    return cells * 4 + (s.steps + 1) * s.n * s.hidden * 2 + cells;
 }
 
-Count encoder_floats(const Shapes& s) {
-    Count floats = s.n * s.pixels * 2;   // the batch, and its {T, N, I} copy for the LSTM
-    floats += s.n * s.hidden;            // the zero initial state
-    floats += s.steps * s.n * s.hidden;  // dst_layer: every step's h
-    floats += lstm_workspace_floats(s);
+// The scratchpad the graph's primitives share: oneDNN's LSTM backward's is the largest of the
+// graph, the workspace's layout again plus the gates' gradients of every step. The fused LSTM's
+// GEMMs need none; the decoder's largest, gemm deconvolution's im2col of deconv2 at most.
+Count shared_scratchpad_floats(const Shapes& s, LstmKernel kernel) {
+    if (kernel == LstmKernel::onednn) {
+        return onednn_lstm_workspace_floats(s) + s.steps * s.n * rnn_ld(s.hidden * 4);
+    }
+    return s.n * padded(s.c1) * kKernelTaps * s.area(s.side1);
+}
+
+Count encoder_floats(const Shapes& s, LstmKernel kernel) {
+    Count floats = s.n * s.pixels * 2;  // the batch, and its {T, N, I} copy for the LSTM
+    if (kernel == LstmKernel::onednn) {
+        floats += s.n * s.hidden;            // the zero initial state
+        floats += s.steps * s.n * s.hidden;  // dst_layer: every step's h
+        floats += onednn_lstm_workspace_floats(s);
+    } else {
+        floats += fused_lstm_tape_floats(s);
+    }
     floats += s.n * s.latent * 2 * 2;  // the heads' output, [mu | logvar]
     floats += s.n * s.latent * 2;      // eps and z
     return floats;
@@ -168,7 +183,7 @@ Count loss_floats(const Shapes& s) {
     return s.n * s.pixels + s.n * 2 * 2;
 }
 
-Count backward_floats(const Shapes& s) {
+Count backward_floats(const Shapes& s, LstmKernel kernel) {
     const Count b = s.n;
     // deconv3: d(logits) in the backward-weights primitive's blocked layout (its one channel
     // padded), and the gradient of its input.
@@ -183,10 +198,16 @@ Count backward_floats(const Shapes& s) {
     floats += b * s.fc_out * 2 + b * s.latent;
     // The heads: d([mu | logvar]); the LSTM's output gradient, zero but for the last step.
     floats += b * s.latent * 2 + s.steps * b * s.hidden;
-    // The LSTM: its weights in the backward primitive's ldgoi layout, the gradients of its input
-    // and initial states.
-    floats += s.hidden * 4 * (rnn_ld(s.input) + rnn_ld(s.hidden));
-    floats += s.steps * b * s.input + b * s.hidden * 2;
+    if (kernel == LstmKernel::onednn) {
+        // The LSTM: its weights in the backward primitive's ldgoi layout, the gradients of its
+        // input and initial states.
+        floats += s.hidden * 4 * (rnn_ld(s.input) + rnn_ld(s.hidden));
+        floats += s.steps * b * s.input + b * s.hidden * 2;
+    } else {
+        // The fused LSTM: the gradients of h and c carried between steps (the gates' gradients
+        // overwrite the gates).
+        floats += b * s.hidden * 2;
+    }
     return floats;
 }
 
@@ -202,15 +223,18 @@ std::size_t estimate_model_bytes(const VaeConfig& config) {
     return bytes(parameter_floats(s) * 4 + s.hidden * 4).value();
 }
 
-std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size) {
+std::size_t estimate_graph_bytes(const VaeConfig& config, std::size_t batch_size,
+                                 LstmKernel kernel) {
     const Shapes s(config, batch_size);
-    const Count floats = encoder_floats(s) + decoder_floats(s) + loss_floats(s) +
-                         backward_floats(s) + shared_scratchpad_floats(s);
+    const Count floats = encoder_floats(s, kernel) + decoder_floats(s) + loss_floats(s) +
+                         backward_floats(s, kernel) + shared_scratchpad_floats(s, kernel);
     return (bytes(floats) + kGraphOverheadBytes).value();
 }
 
-std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size) {
-    return (Count(estimate_model_bytes(config)) + estimate_graph_bytes(config, batch_size)).value();
+std::size_t estimate_training_bytes(const VaeConfig& config, std::size_t batch_size,
+                                    LstmKernel kernel) {
+    return (Count(estimate_model_bytes(config)) + estimate_graph_bytes(config, batch_size, kernel))
+        .value();
 }
 
 }  // namespace vaednn

@@ -106,7 +106,7 @@ struct Vae::Impl {
     std::map<std::size_t, std::unique_ptr<ModelGraph>> training_graphs, inference_graphs;
     SharedArena arena;
 
-    Impl(const VaeConfig& c, std::uint64_t s);
+    Impl(const VaeConfig& c, std::uint64_t s, ComputeOptions compute);
     ModelGraph& graph_for(std::size_t batch, Pass pass);
     void build_graph(ModelGraph& g);
     ModelGraph& load_batch(std::span<const float> images, Pass pass);
@@ -125,10 +125,10 @@ struct Vae::Impl {
     int base_side() const { return config.image_rows / 4; }
 };
 
-Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s)
+Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s, ComputeOptions compute)
     : config(c),
       seed(s),
-      lstm("lstm", "encoder.lstm", c.image_rows, c.image_cols, c.hidden),
+      lstm("lstm", "encoder.lstm", c.image_rows, c.image_cols, c.hidden, compute.lstm),
       heads("heads", {"encoder.fc_mu", "encoder.fc_logvar"}, c.hidden, 2 * c.latent, false),
       decoder_fc("decoder_fc", {"decoder.fc"}, c.latent,
                  c.decoder_channels[0] * (c.image_rows / 4) * (c.image_cols / 4), true),
@@ -398,10 +398,10 @@ void Vae::Impl::import_arena(Arena which, const std::string& prefix,
 
 // ------------------------------------------------------------------------------- public API
 
-Vae::Vae(const VaeConfig& config, std::uint64_t seed) {
+Vae::Vae(const VaeConfig& config, std::uint64_t seed, ComputeOptions compute) {
     config.validate();
     enable_flush_to_zero_for_team();
-    impl_ = std::make_unique<Impl>(config, seed);
+    impl_ = std::make_unique<Impl>(config, seed, compute);
 }
 Vae::~Vae() = default;
 Vae::Vae(Vae&&) noexcept = default;

@@ -1,0 +1,29 @@
+// The element-wise parts of one LSTM step, between its GEMMs (LstmKernel::fused). A step's gates
+// are `batch` rows of 4H floats, in PyTorch's order i, f, g, o; forward reads them activated
+// (sigmoid, sigmoid, tanh, sigmoid: the recurrent GEMM's post-ops applied them).
+#pragma once
+
+#include <cstddef>
+
+namespace vaednn::detail {
+
+struct CellShape {
+    std::size_t batch;
+    std::size_t hidden;
+};
+
+// c_t = f * c_(t-1) + i * g. `c_prev` may be `c` (an inference graph keeps one cell state).
+void lstm_cell_state(const float* gates, const float* c_prev, float* c, CellShape shape);
+
+// h_t = o * tanh(c_t).
+void lstm_hidden_state(const float* gates, const float* tanh_c, float* h, CellShape shape);
+
+// One step of backward. In: the step's activated gates, tanh(c_t), c_(t-1), the gradient of h_t
+// from above (`dh_above`) and from step t + 1 (`dh_next`, null for the last step), and in `dc`
+// the gradient of c_t from step t + 1 (ignored for the last step). Out: `gates` holds the
+// gradients of the gates' pre-activations, `dc` the gradient of c_(t-1).
+void lstm_cell_backward(float* gates, const float* tanh_c, const float* c_prev,
+                        const float* dh_above, const float* dh_next, float* dc, bool last_step,
+                        CellShape shape);
+
+}  // namespace vaednn::detail

@@ -1,0 +1,261 @@
+// The LSTM as GEMMs (LstmKernel::fused), where oneDNN 2.6.3's f32 training driver is a reference
+// loop (docs/PERFORMANCE.md measures both):
+//   forward   XG = X W_ih + b                      one GEMM over all T steps
+//             for t: gates_t = act(XG_t + h_(t-1) W_hh)   three GEMMs (sigmoid i,f | tanh g |
+//                    sigmoid o as post-ops, accumulated into XG_t in place)
+//                    c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)
+//   backward  for t from T: dG_t from the cell (in place over gates_t); dh_(t-1) = dG_t W_hh^T
+//             dW_hh = H_prev^T dG, dW_ih = X^T dG, db = sum_rows dG, dX = dG W_ih^T: one GEMM
+//             (or reduction) each over all steps.
+// The weights stay row-major [I, 4H] and [H, 4H]; backward reads their transposes as strided
+// views, so nothing is reordered in a step. What backward needs is 4H + 3H floats per cell
+// (gates, c, tanh c, h), against oneDNN's workspace and backward scratchpad.
+#include <cstring>
+#include <memory>
+
+#include "nn/lstm.hpp"
+#include "nn/lstm_cell.hpp"
+
+namespace vaednn::detail {
+
+namespace {
+
+constexpr int kGates = 4;
+
+float* data_of(const memory& m) {
+    return static_cast<float*>(m.get_data_handle());
+}
+
+// A row-major {rows, cols} matrix whose rows are `row_stride` floats apart.
+memory::desc matrix(memory::dim rows, memory::dim cols, memory::dim row_stride) {
+    return memory::desc({rows, cols}, f32, memory::dims{row_stride, 1});
+}
+// The transpose of a row-major {cols, rows} matrix whose rows are `row_stride` floats apart.
+memory::desc transposed(memory::dim rows, memory::dim cols, memory::dim row_stride) {
+    return memory::desc({rows, cols}, f32, memory::dims{1, row_stride});
+}
+
+std::size_t bytes(memory::dim floats) {
+    return static_cast<std::size_t>(floats) * sizeof(float);
+}
+
+dnnl::primitive_attr with_post_ops(std::initializer_list<dnnl::algorithm> activations,
+                                   bool accumulate) {
+    dnnl::primitive_attr attr = GraphBuilder::attributes();
+    dnnl::post_ops ops;
+    if (accumulate) ops.append_sum(1.0f);
+    for (const dnnl::algorithm a : activations) ops.append_eltwise(1.0f, a, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+    return attr;
+}
+
+// The nodes of one recurrence, built once and run as one node of the graph that holds them: the
+// graph's timing and reports see the layer, not 28 steps of it.
+struct Recurrence {
+    Graph steps;
+    dnnl::stream stream;
+    std::vector<memory> scratchpads;
+
+    // A primitive of the recurrence: created once, run at every step with that step's views.
+    struct Op {
+        dnnl::primitive primitive;
+        std::string implementation;
+        memory scratchpad;
+    };
+    Op op(GraphBuilder& builder, const dnnl::primitive_desc_base& pd) {
+        Op result{dnnl::primitive(pd.get()), pd.impl_info_str(), {}};
+        count_primitive_creation();
+        if (pd.scratchpad_desc().get_size() > 0) {
+            result.scratchpad = builder.make(pd.scratchpad_desc());
+            scratchpads.push_back(result.scratchpad);
+        }
+        return result;
+    }
+    void run(const std::string& name, Phase phase, const Op& op,
+             std::unordered_map<int, memory> args) {
+        if (op.scratchpad) args.emplace(DNNL_ARG_SCRATCHPAD, op.scratchpad);
+        steps.add_primitive(name, phase, op.primitive, args, op.implementation);
+    }
+};
+
+}  // namespace
+
+Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, Pass pass) const {
+    const memory::dim T = steps_, N = dim_of(src_layer, 1), I = input_, H = hidden_,
+                      G = kGates * hidden_;
+    const bool training = pass == Pass::training;
+    const CellShape cell{static_cast<std::size_t>(N), static_cast<std::size_t>(H)};
+
+    Tape tape;
+    tape.src_layer = src_layer;
+    tape.gates = builder.make(plain_desc({T, N, G}, Tag::abc));
+    tape.hidden_states = builder.make(plain_desc({T + 1, N, H}, Tag::tnc));
+    tape.cells = builder.make(plain_desc({training ? T + 1 : 1, N, H}, Tag::tnc));
+    tape.tanh_cells = builder.make(plain_desc({training ? T : 1, N, H}, Tag::tnc));
+    tape.dst_layer =
+        builder.view(tape.hidden_states, plain_desc({T, N, H}, Tag::tnc), bytes(N * H));
+
+    // XG = X W_ih + (b_ih + b_hh), every step at once.
+    const memory x = builder.view(src_layer, matrix(T * N, I, I));
+    const memory xg = builder.view(tape.gates, matrix(T * N, G, G));
+    const memory w_ih = builder.view(weights_layer_, matrix(I, G, G));
+    const memory bias = builder.view(bias_sum_, matrix(1, G, G));
+    const dnnl::matmul::primitive_desc projection(
+        dnnl::matmul::desc(x.get_desc(), w_ih.get_desc(), bias.get_desc(), xg.get_desc()),
+        GraphBuilder::attributes(), builder.engine());
+    builder.add(
+        name_ + ".forward_projection", Phase::forward, projection,
+        {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_ih}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, xg}});
+
+    // The step's primitives: three recurrent GEMMs (one per activation), tanh of the cell.
+    using dnnl::algorithm;
+    const auto recurrent = [&](memory::dim cols, algorithm activation) {
+        return dnnl::matmul::primitive_desc(
+            dnnl::matmul::desc(matrix(N, H, H), matrix(H, cols, G), matrix(N, cols, G)),
+            with_post_ops({activation}, true), builder.engine());
+    };
+    auto loop = std::make_shared<Recurrence>();
+    loop->stream = dnnl::stream(builder.engine());
+    const Recurrence::Op gates_if =
+        loop->op(builder, recurrent(2 * H, algorithm::eltwise_logistic));
+    const Recurrence::Op gate_g = loop->op(builder, recurrent(H, algorithm::eltwise_tanh));
+    const Recurrence::Op gate_o = loop->op(builder, recurrent(H, algorithm::eltwise_logistic));
+    const Recurrence::Op tanh_cell =
+        loop->op(builder, dnnl::eltwise_forward::primitive_desc(
+                              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference,
+                                                          algorithm::eltwise_tanh, matrix(N, H, H)),
+                              GraphBuilder::attributes(), builder.engine()));
+
+    const memory w_hh_if = builder.view(weights_iter_, matrix(H, 2 * H, G));
+    const memory w_hh_g = builder.view(weights_iter_, matrix(H, H, G), bytes(2 * H));
+    const memory w_hh_o = builder.view(weights_iter_, matrix(H, H, G), bytes(3 * H));
+    for (memory::dim t = 1; t <= T; ++t) {
+        // Step t reads h_(t-1) (row t - 1) and writes h_t (row t); an inference graph keeps one
+        // cell state, updated in place.
+        const std::size_t gates_at = bytes((t - 1) * N * G);
+        const memory h_prev =
+            builder.view(tape.hidden_states, matrix(N, H, H), bytes((t - 1) * N * H));
+        const memory h = builder.view(tape.hidden_states, matrix(N, H, H), bytes(t * N * H));
+        const memory gates = builder.view(tape.gates, matrix(N, G, G), gates_at);
+        const memory c_prev =
+            builder.view(tape.cells, matrix(N, H, H), training ? bytes((t - 1) * N * H) : 0);
+        const memory c = builder.view(tape.cells, matrix(N, H, H), training ? bytes(t * N * H) : 0);
+        const memory tanh_c =
+            builder.view(tape.tanh_cells, matrix(N, H, H), training ? bytes((t - 1) * N * H) : 0);
+        const auto gate_view = [&](memory::dim first, memory::dim cols) {
+            return builder.view(tape.gates, matrix(N, cols, G), gates_at + bytes(first));
+        };
+        loop->run(name_ + ".gates_if", Phase::forward, gates_if,
+                  {{DNNL_ARG_SRC, h_prev},
+                   {DNNL_ARG_WEIGHTS, w_hh_if},
+                   {DNNL_ARG_DST, gate_view(0, 2 * H)}});
+        loop->run(name_ + ".gate_g", Phase::forward, gate_g,
+                  {{DNNL_ARG_SRC, h_prev},
+                   {DNNL_ARG_WEIGHTS, w_hh_g},
+                   {DNNL_ARG_DST, gate_view(2 * H, H)}});
+        loop->run(name_ + ".gate_o", Phase::forward, gate_o,
+                  {{DNNL_ARG_SRC, h_prev},
+                   {DNNL_ARG_WEIGHTS, w_hh_o},
+                   {DNNL_ARG_DST, gate_view(3 * H, H)}});
+        loop->steps.add_kernel(name_ + ".cell", Phase::forward, [gates, c_prev, c, cell] {
+            lstm_cell_state(data_of(gates), data_of(c_prev), data_of(c), cell);
+        });
+        loop->run(name_ + ".tanh_cell", Phase::forward, tanh_cell,
+                  {{DNNL_ARG_SRC, c}, {DNNL_ARG_DST, tanh_c}});
+        loop->steps.add_kernel(name_ + ".hidden", Phase::forward, [gates, tanh_c, h, cell] {
+            lstm_hidden_state(data_of(gates), data_of(tanh_c), data_of(h), cell);
+        });
+    }
+
+    std::vector<memory> touched = {tape.gates, tape.hidden_states, tape.cells, tape.tanh_cells};
+    touched.insert(touched.end(), loop->scratchpads.begin(), loop->scratchpads.end());
+    const std::size_t state_bytes = bytes(N * H);
+    builder.add_kernel(name_ + ".forward", Phase::forward, touched,
+                       [loop, h0 = tape.hidden_states, c0 = tape.cells, state_bytes] {
+                           // h_0 = c_0 = 0: their rows share bytes with other tensors between runs.
+                           std::memset(h0.get_data_handle(), 0, state_bytes);
+                           std::memset(c0.get_data_handle(), 0, state_bytes);
+                           loop->steps.run(loop->stream);
+                       });
+    return tape;
+}
+
+memory Lstm::fused_backward(GraphBuilder& builder, const Tape& tape, const memory& diff_dst_layer,
+                            const InputGradient& input_gradient) const {
+    const memory::dim T = steps_, N = dim_of(tape.src_layer, 1), I = input_, H = hidden_,
+                      G = kGates * hidden_;
+    const CellShape cell{static_cast<std::size_t>(N), static_cast<std::size_t>(H)};
+    const memory dh_next = builder.make(matrix(N, H, H));
+    const memory dc = builder.make(matrix(N, H, H));
+
+    // dh_(t-1) = dG_t W_hh^T: W_hh's transpose is a strided view of its bytes.
+    const memory w_hh_t = builder.view(weights_iter_, transposed(G, H, G));
+    auto loop = std::make_shared<Recurrence>();
+    loop->stream = dnnl::stream(builder.engine());
+    const Recurrence::Op recurrent_data = loop->op(
+        builder, dnnl::matmul::primitive_desc(
+                     dnnl::matmul::desc(matrix(N, G, G), w_hh_t.get_desc(), matrix(N, H, H)),
+                     GraphBuilder::attributes(), builder.engine()));
+    for (memory::dim t = T; t >= 1; --t) {
+        const memory gates = builder.view(tape.gates, matrix(N, G, G), bytes((t - 1) * N * G));
+        const std::size_t state_at = bytes((t - 1) * N * H);
+        const memory tanh_c = builder.view(tape.tanh_cells, matrix(N, H, H), state_at);
+        const memory c_prev = builder.view(tape.cells, matrix(N, H, H), state_at);
+        const memory dh_above = builder.view(diff_dst_layer, matrix(N, H, H), state_at);
+        const bool last_step = t == T;
+        loop->steps.add_kernel(name_ + ".cell_backward", Phase::backward,
+                               [gates, tanh_c, c_prev, dh_above, dh_next, dc, last_step, cell] {
+                                   lstm_cell_backward(data_of(gates), data_of(tanh_c),
+                                                      data_of(c_prev), data_of(dh_above),
+                                                      data_of(dh_next), data_of(dc), last_step,
+                                                      cell);
+                               });
+        if (t > 1) {
+            loop->run(name_ + ".hidden_backward", Phase::backward, recurrent_data,
+                      {{DNNL_ARG_SRC, gates}, {DNNL_ARG_WEIGHTS, w_hh_t}, {DNNL_ARG_DST, dh_next}});
+        }
+    }
+    std::vector<memory> touched = {tape.gates,     tape.tanh_cells, tape.cells,
+                                   diff_dst_layer, dh_next,         dc};
+    touched.insert(touched.end(), loop->scratchpads.begin(), loop->scratchpads.end());
+    builder.add_kernel(name_ + ".backward", Phase::backward, touched,
+                       [loop] { loop->steps.run(loop->stream); });
+
+    // Every step's gate gradients, dG {T N, 4H}, give the weights' gradients in one GEMM each.
+    const memory d_gates = builder.view(tape.gates, matrix(T * N, G, G));
+    const auto gemm = [&](const std::string& name, const memory& a, const memory& b,
+                          const memory& c) {
+        const dnnl::matmul::primitive_desc pd(
+            dnnl::matmul::desc(a.get_desc(), b.get_desc(), c.get_desc()),
+            GraphBuilder::attributes(), builder.engine());
+        builder.add(name_ + "." + name, Phase::backward, pd,
+                    {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    };
+    // dW_hh [H, 4H] = H_prev^T dG, H_prev = h_0 .. h_(T-1) (rows 0 .. T-1 of the hidden states)
+    gemm("backward_weights_iter", builder.view(tape.hidden_states, transposed(H, T * N, H)),
+         d_gates, builder.view(weights_iter_grad_, matrix(H, G, G)));
+    // dW_ih [I, 4H] = X^T dG
+    gemm("backward_weights_layer", builder.view(tape.src_layer, transposed(I, T * N, I)), d_gates,
+         builder.view(weights_layer_grad_, matrix(I, G, G)));
+    // db [4H] = the column sums of dG
+    const memory d_bias = builder.view(bias_ih_grad_, matrix(1, G, G));
+    builder.add(name_ + ".backward_bias", Phase::backward,
+                dnnl::reduction::primitive_desc(
+                    dnnl::reduction::desc(dnnl::algorithm::reduction_sum, d_gates.get_desc(),
+                                          d_bias.get_desc(), 0.0f, 0.0f),
+                    GraphBuilder::attributes(), builder.engine()),
+                {{DNNL_ARG_SRC, d_gates}, {DNNL_ARG_DST, d_bias}});
+
+    if (!input_gradient.wanted) return {};
+    // dX {T, N, I} = dG W_ih^T
+    const memory::desc tnc = plain_desc({T, N, I}, Tag::tnc);
+    const memory diff_src =
+        input_gradient.into ? builder.output_for(input_gradient.into, tnc) : builder.make(tnc);
+    gemm("backward_data", d_gates, builder.view(weights_layer_, transposed(G, I, G)),
+         builder.view(diff_src, matrix(T * N, I, I)));
+    if (!input_gradient.into) return diff_src;
+    builder.store(name_ + ".reorder_diff_src", Phase::backward, diff_src, input_gradient.into);
+    return input_gradient.into;
+}
+
+}  // namespace vaednn::detail
