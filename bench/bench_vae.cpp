@@ -2,11 +2,14 @@
 // (items_per_second) and GFLOP/s, takes the batch size as its argument (/batch:128), runs on
 // real time, and builds its primitives before the timed loop.
 //
-//   bench_vae [--threads=N] [--benchmark_filter=lstm] [Google Benchmark flags]
+//   bench_vae [--threads=N] [--oversubscribe] [--benchmark_filter=lstm] [Google Benchmark flags]
+//
+// Before the benchmarks it measures the FP32 FMA peak of the same threads (machine_peak.hpp):
+// every benchmark's peak_share is its GFLOP/s over that peak, the roofline of this run.
 //
 // - train_step, inference: the whole training step (forward, loss, backward, Adam) and the
-//   forward pass with the loss; train_step_onednn_lstm and inference_onednn_lstm the same with
-//   oneDNN's own LSTM instead of the fused one (ComputeOptions).
+//   forward pass with the loss; train_step_onednn_rnn and inference_onednn_rnn the same with
+//   oneDNN's own LSTM primitives instead of the fused kernel (ComputeOptions).
 // - <layer>_<direction> (lstm_forward, deconv2_backward_weights, dense_fc_forward, loss, adam,
 //   ...): the nodes of the training step's own graph that compute that layer and direction,
 //   replayed alone with the step's layouts. Their sum is the step's "primitives alone" time;
@@ -32,8 +35,10 @@
 #include "engine/builder.hpp"
 #include "engine/graph.hpp"
 #include "engine/param_arena.hpp"
+#include "machine_peak.hpp"
 #include "model/vae_access.hpp"
 #include "nn/deconv.hpp"
+#include "vaednn/cpu_budget.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/pipeline.hpp"
 #include "vaednn/runtime.hpp"
@@ -80,11 +85,19 @@ std::vector<float> synthetic_batch(std::size_t n) {
     return images;
 }
 
+// The FP32 FMA peak of this run's threads, measured before the benchmarks run (main).
+double g_peak_gflops = 0.0;
+
+// GFLOP/s, and the share of the machine's FP32 peak they are (peak_share 0.71: 71 %).
 void set_counters(benchmark::State& state, std::size_t batch, double flop_per_image) {
     const auto images = static_cast<double>(state.iterations()) * static_cast<double>(batch);
     state.SetItemsProcessed(static_cast<std::int64_t>(images));
-    state.counters["GFLOP/s"] =
-        benchmark::Counter(images * flop_per_image * 1e-9, benchmark::Counter::kIsRate);
+    const double gflop = images * flop_per_image * 1e-9;
+    state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsRate);
+    if (g_peak_gflops > 0.0 && flop_per_image > 0.0) {
+        state.counters["peak_share"] =
+            benchmark::Counter(gflop / g_peak_gflops, benchmark::Counter::kIsRate);
+    }
 }
 
 void batch_sizes(benchmark::internal::Benchmark* b) {
@@ -102,8 +115,6 @@ void train_step(benchmark::State& state, vaednn::LstmKernel lstm) {
     for (auto _ : state) benchmark::DoNotOptimize(vae.train_step(images));
     set_counters(state, batch, Flop{config}.training());
 }
-BENCHMARK_CAPTURE(train_step, , vaednn::LstmKernel::fused)->Apply(batch_sizes);
-BENCHMARK_CAPTURE(train_step, onednn_lstm, vaednn::LstmKernel::onednn)->Apply(batch_sizes);
 
 // The forward pass and the loss, as evaluation runs them.
 void inference(benchmark::State& state, vaednn::LstmKernel lstm) {
@@ -115,8 +126,6 @@ void inference(benchmark::State& state, vaednn::LstmKernel lstm) {
     for (auto _ : state) benchmark::DoNotOptimize(vae.evaluate(images));
     set_counters(state, batch, Flop{config}.forward());
 }
-BENCHMARK_CAPTURE(inference, , vaednn::LstmKernel::fused)->Apply(batch_sizes);
-BENCHMARK_CAPTURE(inference, onednn_lstm, vaednn::LstmKernel::onednn)->Apply(batch_sizes);
 
 // ----------------------------------------------------------------------------- per layer
 
@@ -318,7 +327,16 @@ void pipeline(benchmark::State& state) {
 }
 BENCHMARK(pipeline)->Apply(batch_sizes);
 
-void register_layer_benchmarks() {
+void register_benchmarks() {
+    // The whole step and inference with each LSTM kernel; "onednn_rnn" keeps the oneDNN variants
+    // out of --benchmark_filter=lstm, which selects the LSTM layer's own benchmarks.
+    using vaednn::LstmKernel;
+    benchmark::RegisterBenchmark("train_step", train_step, LstmKernel::fused)->Apply(batch_sizes);
+    benchmark::RegisterBenchmark("train_step_onednn_rnn", train_step, LstmKernel::onednn)
+        ->Apply(batch_sizes);
+    benchmark::RegisterBenchmark("inference", inference, LstmKernel::fused)->Apply(batch_sizes);
+    benchmark::RegisterBenchmark("inference_onednn_rnn", inference, LstmKernel::onednn)
+        ->Apply(batch_sizes);
     for (const LayerBenchmark& spec : layer_benchmarks()) {
         benchmark::RegisterBenchmark(spec.name, layer, spec)->Apply(batch_sizes);
     }
@@ -368,9 +386,9 @@ int parse_threads(std::string_view text) {
     return static_cast<int>(value);
 }
 
-// Removes every --threads flag (and its value) from argv; returns the last value given, or 0
-// when there is none.
-int take_threads_flag(int& argc, char** argv) {
+// Removes every --threads flag (and its value) and --oversubscribe from argv; returns the last
+// --threads value given (0 when there is none).
+int take_threads_flag(int& argc, char** argv, bool& oversubscribe) {
     int threads = 0;
     int kept = 1;
     for (int i = 1; i < argc; ++i) {
@@ -383,6 +401,8 @@ int take_threads_flag(int& argc, char** argv) {
                 reject_threads(kThreadsMissing);
             }
             threads = parse_threads(argv[++i]);
+        } else if (arg == "--oversubscribe") {
+            oversubscribe = true;
         } else {
             argv[kept++] = argv[i];
         }
@@ -392,12 +412,23 @@ int take_threads_flag(int& argc, char** argv) {
     return threads;
 }
 
-// Google Benchmark's --help, after a line for bench_vae's own flag.
+std::string fmt_gflops(double gflops) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", gflops);
+    return text;
+}
+
+// Google Benchmark's --help, after the lines for bench_vae's own flags.
 void print_help() {
     std::printf(
-        "bench_vae [--threads=N] [Google Benchmark flags below]\n"
+        "bench_vae [--threads=N] [--oversubscribe] [Google Benchmark flags below]\n"
         "          --threads=N: compute threads (oneDNN's OpenMP team and oneTBB), 1..%d;\n"
-        "          default: every hardware thread\n",
+        "          default and most: the CPUs this process may use (affinity and cgroup quota)\n"
+        "          --oversubscribe: run --threads=N even above that\n"
+        "Every benchmark reports GFLOP/s and peak_share, its share of the FP32 FMA peak that\n"
+        "bench_vae measures on the same threads before the benchmarks (fp32_fma_peak_gflops in\n"
+        "the context). Debian's Google Benchmark says \"Library was built as DEBUG\": that is the\n"
+        "benchmark library's own build; bench_vae and libvaednn are built as Release.\n",
         kMaxThreads);
     benchmark::PrintDefaultHelp();
 }
@@ -405,16 +436,28 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int requested = take_threads_flag(argc, argv);
-    const vaednn::RuntimeInfo before = vaednn::runtime_info();
-    const int threads =
-        vaednn::set_compute_threads(requested > 0 ? requested : before.hardware_threads);
+    bool oversubscribe = false;
+    const int requested = take_threads_flag(argc, argv, oversubscribe);
+    const vaednn::CpuBudget budget = vaednn::cpu_budget();
+    const vaednn::ThreadChoice choice = vaednn::choose_threads(requested, budget, oversubscribe);
+    if (choice.capped) {
+        std::fprintf(stderr,
+                     "bench_vae: --threads %d is more than the CPUs this process may use, %s: "
+                     "running %d (--oversubscribe insists)\n",
+                     requested, budget.describe().c_str(), choice.used);
+    }
+    const int threads = vaednn::set_compute_threads(choice.used);
     const vaednn::RuntimeInfo info = vaednn::runtime_info();
+    const vaednn::bench::Fp32Peak peak = vaednn::bench::measure_fp32_fma_peak(threads);
+    g_peak_gflops = peak.gflops;
+    benchmark::AddCustomContext("cpu", vaednn::bench::cpu_identity());
     benchmark::AddCustomContext("onednn_version", info.onednn_version);
     benchmark::AddCustomContext("onednn_isa", info.cpu_isa);
     benchmark::AddCustomContext("threads", std::to_string(threads));
-    benchmark::AddCustomContext("cpu_model", info.cpu_model);
-    register_layer_benchmarks();
+    benchmark::AddCustomContext("threads_requested", std::to_string(requested));
+    benchmark::AddCustomContext("fp32_fma_peak_gflops", fmt_gflops(peak.gflops));
+    benchmark::AddCustomContext("fp32_fma_peak_isa", peak.isa);
+    register_benchmarks();
     benchmark::Initialize(&argc, argv, print_help);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     benchmark::RunSpecifiedBenchmarks();

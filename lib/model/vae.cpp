@@ -94,7 +94,6 @@ struct Vae::Impl {
     Dense decoder_fc;
     Deconv deconv1, deconv2, deconv3;
 
-    AdamSettings adam;
     std::int64_t step = 0;
     std::uint64_t noise_draws = 0;
     std::uint64_t sample_draws = 0;
@@ -139,8 +138,7 @@ Vae::Impl::Impl(const VaeConfig& c, std::uint64_t s, ComputeOptions compute)
           "deconv2", "decoder.deconv2",
           {c.decoder_channels[1], c.decoder_channels[2], 3, 2, 1, 1, c.image_rows / 2}, true)),
       deconv3(make_deconv("deconv3", "decoder.deconv3",
-                          {c.decoder_channels[2], 1, 3, 1, 1, 0, c.image_rows}, false)),
-      adam{c.adam.learning_rate, c.adam.beta1, c.adam.beta2, c.adam.epsilon} {
+                          {c.decoder_channels[2], 1, 3, 1, 1, 0, c.image_rows}, false)) {
     // Declaration order is the parameter order of the PyTorch twin's state_dict.
     lstm.declare(params, engine, c.reference_batch);
     heads.declare(params, engine, c.reference_batch);
@@ -280,7 +278,7 @@ void Vae::Impl::build_graph(ModelGraph& g) {
     // ---------------------------------------------------------------- optimizer
     b.section("optimizer");
     b.add_kernel("adam", Phase::optimizer, {}, [this] {
-        adam_update(adam, ++step, params.weights(), params.grads(), params.first_moments(),
+        adam_update(config.adam, ++step, params.weights(), params.grads(), params.first_moments(),
                     params.second_moments());
     });
     b.finish(arena);

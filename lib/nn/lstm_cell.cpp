@@ -6,18 +6,21 @@ namespace vaednn::detail {
 // thread's), and over one row's H contiguous floats with SIMD: a step is 128 x 256 cells at the
 // default batch, too little to spread finer.
 
-void lstm_cell_state(const float* gates, const float* c_prev, float* c, CellShape shape) {
+void lstm_cell_state(float* gates, const float* c_prev, float* c, CellShape shape) {
     const std::size_t H = shape.hidden, G = 4 * H;
     const auto rows = static_cast<long>(shape.batch);
 #pragma omp parallel for schedule(static)
     for (long n = 0; n < rows; ++n) {
         const float* i = gates + static_cast<std::size_t>(n) * G;
         const float* f = i + H;
-        const float* g = i + 2 * H;
+        float* g = gates + static_cast<std::size_t>(n) * G + 2 * H;
         const float* cp = c_prev + static_cast<std::size_t>(n) * H;
         float* cn = c + static_cast<std::size_t>(n) * H;
 #pragma omp simd
-        for (std::size_t j = 0; j < H; ++j) cn[j] = f[j] * cp[j] + i[j] * g[j];
+        for (std::size_t j = 0; j < H; ++j) {
+            g[j] = 2.0f * g[j] - 1.0f;
+            cn[j] = f[j] * cp[j] + i[j] * g[j];
+        }
     }
 }
 

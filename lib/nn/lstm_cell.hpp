@@ -1,6 +1,6 @@
 // The element-wise parts of one LSTM step, between its GEMMs (LstmKernel::fused). A step's gates
-// are `batch` rows of 4H floats, in PyTorch's order i, f, g, o; forward reads them activated
-// (sigmoid, sigmoid, tanh, sigmoid: the recurrent GEMM's post-ops applied them).
+// are `batch` rows of 4H floats, in PyTorch's order i, f, g, o, activated by the recurrent GEMM's
+// sigmoid post-op: for g, sigmoid(2x), of which tanh(x) = 2 sigmoid(2x) - 1.
 #pragma once
 
 #include <cstddef>
@@ -12,8 +12,9 @@ struct CellShape {
     std::size_t hidden;
 };
 
-// c_t = f * c_(t-1) + i * g. `c_prev` may be `c` (an inference graph keeps one cell state).
-void lstm_cell_state(const float* gates, const float* c_prev, float* c, CellShape shape);
+// g = 2 g - 1 in place (so the gates hold i, f, tanh, o for backward), then c_t = f * c_(t-1) +
+// i * g. `c_prev` may be `c` (an inference graph keeps one cell state).
+void lstm_cell_state(float* gates, const float* c_prev, float* c, CellShape shape);
 
 // h_t = o * tanh(c_t).
 void lstm_hidden_state(const float* gates, const float* tanh_c, float* h, CellShape shape);

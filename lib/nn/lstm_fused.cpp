@@ -1,17 +1,21 @@
 // The LSTM as GEMMs (LstmKernel::fused), where oneDNN 2.6.3's f32 training driver is a reference
 // loop (docs/PERFORMANCE.md measures both):
-//   forward   XG = X W_ih + b                      one GEMM over all T steps
-//             for t: gates_t = act(XG_t + h_(t-1) W_hh)   three GEMMs (sigmoid i,f | tanh g |
-//                    sigmoid o as post-ops, accumulated into XG_t in place)
-//                    c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)
+//   forward   XG = s (X W_ih + b)                  one GEMM over all T steps
+//             for t: gates_t = sigmoid(s h_(t-1) W_hh + XG_t)   one GEMM, the sum and the
+//                                                  sigmoid its post-ops, in place over XG_t
+//                    g = 2 sigmoid - 1;  c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)
 //   backward  for t from T: dG_t from the cell (in place over gates_t); dh_(t-1) = dG_t W_hh^T
-//             dW_hh = H_prev^T dG, dW_ih = X^T dG, db = sum_rows dG, dX = dG W_ih^T: one GEMM
-//             (or reduction) each over all steps.
+//             dW_hh = H_prev^T dG, dW_ih = X^T dG, db = 1^T dG, dX = dG W_ih^T: one GEMM each
+//             over all steps.
+// s is a per-column output scale, 2 for the g gate's columns and 1 elsewhere: tanh(x) =
+// 2 sigmoid(2x) - 1, so one sigmoid post-op activates all four gates and a step is one GEMM.
 // The weights stay row-major [I, 4H] and [H, 4H]; backward reads their transposes as strided
 // views, so nothing is reordered in a step. What backward needs is 4H + 3H floats per cell
 // (gates, c, tanh c, h), against oneDNN's workspace and backward scratchpad.
+#include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "nn/lstm.hpp"
 #include "nn/lstm_cell.hpp"
@@ -39,13 +43,19 @@ std::size_t bytes(memory::dim floats) {
     return static_cast<std::size_t>(floats) * sizeof(float);
 }
 
-dnnl::primitive_attr with_post_ops(std::initializer_list<dnnl::algorithm> activations,
-                                   bool accumulate) {
+// Scales the g gate's columns of a GEMM's output by 2 (see above); with `then_sigmoid`, adds the
+// destination's old contents and applies the sigmoid.
+dnnl::primitive_attr gate_attributes(memory::dim hidden, bool then_sigmoid) {
+    std::vector<float> scales(static_cast<std::size_t>(kGates * hidden), 1.0f);
+    std::fill_n(scales.begin() + 2 * hidden, hidden, 2.0f);
     dnnl::primitive_attr attr = GraphBuilder::attributes();
-    dnnl::post_ops ops;
-    if (accumulate) ops.append_sum(1.0f);
-    for (const dnnl::algorithm a : activations) ops.append_eltwise(1.0f, a, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
+    attr.set_output_scales(1 << 1, scales);
+    if (then_sigmoid) {
+        dnnl::post_ops ops;
+        ops.append_sum(1.0f);
+        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
+        attr.set_post_ops(ops);
+    }
     return attr;
 }
 
@@ -95,68 +105,46 @@ Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, P
     tape.dst_layer =
         builder.view(tape.hidden_states, plain_desc({T, N, H}, Tag::tnc), bytes(N * H));
 
-    // XG = X W_ih + (b_ih + b_hh), every step at once.
+    // XG = s (X W_ih + b_ih + b_hh), every step at once.
     const memory x = builder.view(src_layer, matrix(T * N, I, I));
     const memory xg = builder.view(tape.gates, matrix(T * N, G, G));
     const memory w_ih = builder.view(weights_layer_, matrix(I, G, G));
     const memory bias = builder.view(bias_sum_, matrix(1, G, G));
     const dnnl::matmul::primitive_desc projection(
         dnnl::matmul::desc(x.get_desc(), w_ih.get_desc(), bias.get_desc(), xg.get_desc()),
-        GraphBuilder::attributes(), builder.engine());
+        gate_attributes(H, false), builder.engine());
     builder.add(
         name_ + ".forward_projection", Phase::forward, projection,
         {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_ih}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, xg}});
 
-    // The step's primitives: three recurrent GEMMs (one per activation), tanh of the cell.
-    using dnnl::algorithm;
-    const auto recurrent = [&](memory::dim cols, algorithm activation) {
-        return dnnl::matmul::primitive_desc(
-            dnnl::matmul::desc(matrix(N, H, H), matrix(H, cols, G), matrix(N, cols, G)),
-            with_post_ops({activation}, true), builder.engine());
-    };
+    // A step's primitives: the recurrent GEMM with its gate activations, tanh of the cell.
     auto loop = std::make_shared<Recurrence>();
     loop->stream = dnnl::stream(builder.engine());
-    const Recurrence::Op gates_if =
-        loop->op(builder, recurrent(2 * H, algorithm::eltwise_logistic));
-    const Recurrence::Op gate_g = loop->op(builder, recurrent(H, algorithm::eltwise_tanh));
-    const Recurrence::Op gate_o = loop->op(builder, recurrent(H, algorithm::eltwise_logistic));
-    const Recurrence::Op tanh_cell =
-        loop->op(builder, dnnl::eltwise_forward::primitive_desc(
-                              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference,
-                                                          algorithm::eltwise_tanh, matrix(N, H, H)),
-                              GraphBuilder::attributes(), builder.engine()));
+    const Recurrence::Op recurrent_gemm =
+        loop->op(builder, dnnl::matmul::primitive_desc(
+                              dnnl::matmul::desc(matrix(N, H, H), matrix(H, G, G), matrix(N, G, G)),
+                              gate_attributes(H, true), builder.engine()));
+    const Recurrence::Op tanh_cell = loop->op(
+        builder, dnnl::eltwise_forward::primitive_desc(
+                     dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference,
+                                                 dnnl::algorithm::eltwise_tanh, matrix(N, H, H)),
+                     GraphBuilder::attributes(), builder.engine()));
 
-    const memory w_hh_if = builder.view(weights_iter_, matrix(H, 2 * H, G));
-    const memory w_hh_g = builder.view(weights_iter_, matrix(H, H, G), bytes(2 * H));
-    const memory w_hh_o = builder.view(weights_iter_, matrix(H, H, G), bytes(3 * H));
+    const memory w_hh = builder.view(weights_iter_, matrix(H, G, G));
     for (memory::dim t = 1; t <= T; ++t) {
         // Step t reads h_(t-1) (row t - 1) and writes h_t (row t); an inference graph keeps one
         // cell state, updated in place.
-        const std::size_t gates_at = bytes((t - 1) * N * G);
         const memory h_prev =
             builder.view(tape.hidden_states, matrix(N, H, H), bytes((t - 1) * N * H));
         const memory h = builder.view(tape.hidden_states, matrix(N, H, H), bytes(t * N * H));
-        const memory gates = builder.view(tape.gates, matrix(N, G, G), gates_at);
+        const memory gates = builder.view(tape.gates, matrix(N, G, G), bytes((t - 1) * N * G));
         const memory c_prev =
             builder.view(tape.cells, matrix(N, H, H), training ? bytes((t - 1) * N * H) : 0);
         const memory c = builder.view(tape.cells, matrix(N, H, H), training ? bytes(t * N * H) : 0);
         const memory tanh_c =
             builder.view(tape.tanh_cells, matrix(N, H, H), training ? bytes((t - 1) * N * H) : 0);
-        const auto gate_view = [&](memory::dim first, memory::dim cols) {
-            return builder.view(tape.gates, matrix(N, cols, G), gates_at + bytes(first));
-        };
-        loop->run(name_ + ".gates_if", Phase::forward, gates_if,
-                  {{DNNL_ARG_SRC, h_prev},
-                   {DNNL_ARG_WEIGHTS, w_hh_if},
-                   {DNNL_ARG_DST, gate_view(0, 2 * H)}});
-        loop->run(name_ + ".gate_g", Phase::forward, gate_g,
-                  {{DNNL_ARG_SRC, h_prev},
-                   {DNNL_ARG_WEIGHTS, w_hh_g},
-                   {DNNL_ARG_DST, gate_view(2 * H, H)}});
-        loop->run(name_ + ".gate_o", Phase::forward, gate_o,
-                  {{DNNL_ARG_SRC, h_prev},
-                   {DNNL_ARG_WEIGHTS, w_hh_o},
-                   {DNNL_ARG_DST, gate_view(3 * H, H)}});
+        loop->run(name_ + ".gates", Phase::forward, recurrent_gemm,
+                  {{DNNL_ARG_SRC, h_prev}, {DNNL_ARG_WEIGHTS, w_hh}, {DNNL_ARG_DST, gates}});
         loop->steps.add_kernel(name_ + ".cell", Phase::forward, [gates, c_prev, c, cell] {
             lstm_cell_state(data_of(gates), data_of(c_prev), data_of(c), cell);
         });
@@ -237,14 +225,11 @@ memory Lstm::fused_backward(GraphBuilder& builder, const Tape& tape, const memor
     // dW_ih [I, 4H] = X^T dG
     gemm("backward_weights_layer", builder.view(tape.src_layer, transposed(I, T * N, I)), d_gates,
          builder.view(weights_layer_grad_, matrix(I, G, G)));
-    // db [4H] = the column sums of dG
-    const memory d_bias = builder.view(bias_ih_grad_, matrix(1, G, G));
-    builder.add(name_ + ".backward_bias", Phase::backward,
-                dnnl::reduction::primitive_desc(
-                    dnnl::reduction::desc(dnnl::algorithm::reduction_sum, d_gates.get_desc(),
-                                          d_bias.get_desc(), 0.0f, 0.0f),
-                    GraphBuilder::attributes(), builder.engine()),
-                {{DNNL_ARG_SRC, d_gates}, {DNNL_ARG_DST, d_bias}});
+    // db [4H] = 1^T dG, the column sums of dG (oneDNN 2.6's reduction has no AVX2 kernel; a GEMV
+    // runs at memory speed).
+    const memory ones = builder.make_persistent(matrix(1, T * N, T * N));
+    std::fill_n(data_of(ones), static_cast<std::size_t>(T * N), 1.0f);
+    gemm("backward_bias", ones, d_gates, builder.view(bias_ih_grad_, matrix(1, G, G)));
 
     if (!input_gradient.wanted) return {};
     // dX {T, N, I} = dG W_ih^T

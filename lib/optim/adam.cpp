@@ -5,7 +5,7 @@
 
 namespace vaednn::detail {
 
-void adam_update(const AdamSettings& settings, std::int64_t step, std::span<float> weights,
+void adam_update(const AdamConfig& settings, std::int64_t step, std::span<float> weights,
                  std::span<const float> grads, std::span<float> m, std::span<float> v) {
     // The bias corrections in double, as PyTorch computes them on the host.
     const double t = static_cast<double>(step);

@@ -5,19 +5,14 @@
 #include <cstdint>
 #include <span>
 
-namespace vaednn::detail {
+#include "vaednn/config.hpp"
 
-struct AdamSettings {
-    float learning_rate = 1e-3f;
-    float beta1 = 0.9f;
-    float beta2 = 0.999f;
-    float epsilon = 1e-8f;
-};
+namespace vaednn::detail {
 
 // One update; `step` counts from 1 (the bias corrections use it).
 //   m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
 //   w -= lr / (1-β1^t) · m / (sqrt(v) / sqrt(1-β2^t) + ε)
-void adam_update(const AdamSettings& settings, std::int64_t step, std::span<float> weights,
+void adam_update(const AdamConfig& settings, std::int64_t step, std::span<float> weights,
                  std::span<const float> grads, std::span<float> m, std::span<float> v);
 
 }  // namespace vaednn::detail
