@@ -274,10 +274,15 @@ def command_bench(args):
         times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
     blas = os.environ.get("VAEDNN_TWIN_BLAS", "system")
+    # The loss after the timed steps: another BLAS kernel must give it to rounding, or it is not
+    # computing the same thing (tools/side_by_side.py checks each OpenBLAS core type with it).
+    with torch.no_grad():
+        loss = model.loss_terms(x, eps)[0].item()
     if args.json:
         print(json.dumps({"median_seconds": median, "steps": args.steps, "mode": args.mode,
                           "batch_size": args.batch_size, "threads": args.threads,
-                          "torch": torch.__version__, "blas": blas}))
+                          "torch": torch.__version__, "blas": blas, "loss": loss,
+                          "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}))
         return
     name = "train_step" if args.mode == "train" else "inference"
     print(f"pytorch {torch.__version__} {name}/batch:{args.batch_size} threads {args.threads} "

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "vaednn/export.hpp"
@@ -17,6 +18,15 @@ VAEDNN_EXPORT void write_image_grid(const std::filesystem::path& file,
                                     std::span<const float> images, std::size_t count,
                                     std::size_t rows, std::size_t cols, std::size_t columns,
                                     int scale = 2);
+
+// `count` images (image-major, pixels in [0, 1]) above their reconstructions, a caption above each
+// column (`captions`, one per image: the class, say) and the two rows named on the left. Throws
+// Error on a write failure or mismatched sizes.
+VAEDNN_EXPORT void write_reconstructions(const std::filesystem::path& file,
+                                         std::span<const float> originals,
+                                         std::span<const float> reconstructions, std::size_t count,
+                                         std::size_t rows, std::size_t cols,
+                                         std::span<const std::string> captions, int scale = 3);
 
 struct CurvePoint {
     int epoch = 0;

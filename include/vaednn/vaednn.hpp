@@ -1,6 +1,6 @@
-// Everything of libvaednn's public API in one include. The declarations of figures.hpp and
-// epoch_figures.hpp are defined in vaednn::figures (pkg-config: vaednn-figures), the rest in
-// vaednn::vaednn.
+// Everything of libvaednn's public API in one include. The declarations of figures.hpp,
+// epoch_figures.hpp and latent_map.hpp are defined in vaednn::figures (pkg-config:
+// vaednn-figures), the rest in vaednn::vaednn.
 #pragma once
 
 #include "vaednn/atomic_file.hpp"
@@ -13,6 +13,7 @@
 #include "vaednn/export.hpp"
 #include "vaednn/figures.hpp"
 #include "vaednn/idx.hpp"
+#include "vaednn/latent_map.hpp"
 #include "vaednn/memory_estimate.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/pipeline.hpp"

@@ -1,6 +1,5 @@
 #include "vaednn/figures.hpp"
 
-#include <cairo.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,53 +8,17 @@
 #include <numbers>
 #include <string>
 
-#include "vaednn/atomic_file.hpp"
+#include "report/canvas.hpp"
 #include "vaednn/error.hpp"
 
 namespace vaednn {
 namespace {
 
-struct SurfaceDeleter {
-    void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
-};
-struct ContextDeleter {
-    void operator()(cairo_t* c) const { cairo_destroy(c); }
-};
-using Surface = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
-using Context = std::unique_ptr<cairo_t, ContextDeleter>;
-
-// Encodes in memory, then writes atomically like every other output of a run.
-void save_png(cairo_surface_t* surface, const std::filesystem::path& file) {
-    cairo_surface_flush(surface);
-    std::string png;
-    const cairo_status_t status = cairo_surface_write_to_png_stream(
-        surface,
-        [](void* closure, const unsigned char* data, unsigned int length) {
-            static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
-            return CAIRO_STATUS_SUCCESS;
-        },
-        &png);
-    if (status != CAIRO_STATUS_SUCCESS) {
-        throw IoError(file,
-                      fmt::format("cannot encode the PNG ({})", cairo_status_to_string(status)));
-    }
-    write_file_atomically(file, png);
-}
-
-// Tick values 1, 2 or 5 times a power of ten that cover [low, high] in about `count` steps.
-std::vector<double> nice_ticks(double low, double high, int count) {
-    const double raw = (high - low) / count;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = magnitude;
-    for (double m : {1.0, 2.0, 5.0, 10.0}) {
-        step = m * magnitude;
-        if (step >= raw) break;
-    }
-    std::vector<double> ticks;
-    for (double t = std::ceil(low / step) * step; t <= high + 1e-9 * step; t += step)
-        ticks.push_back(t);
-    return ticks;
-}
+using report::Canvas;
+using report::draw_text;
+using report::nice_ticks;
+using report::save_png;
+using report::Surface;
 
 struct Panel {
     double x, y, width, height;  // the plotting area, in pixels
@@ -63,13 +26,6 @@ struct Panel {
     double px(double v) const { return x + (v - x_min) / (x_max - x_min) * width; }
     double py(double v) const { return y + height - (v - y_min) / (y_max - y_min) * height; }
 };
-
-void draw_text(cairo_t* cr, double x, double y, const std::string& text, double align_x) {
-    cairo_text_extents_t extents;
-    cairo_text_extents(cr, text.c_str(), &extents);
-    cairo_move_to(cr, x - align_x * extents.width, y);
-    cairo_show_text(cr, text.c_str());
-}
 
 void draw_panel(cairo_t* cr, const Panel& p, const std::string& title,
                 std::span<const CurvePoint> points, double CurvePoint::*train,
@@ -159,15 +115,55 @@ void write_image_grid(const std::filesystem::path& file, std::span<const float> 
     save_png(surface.get(), file);
 }
 
+void write_reconstructions(const std::filesystem::path& file, std::span<const float> originals,
+                           std::span<const float> reconstructions, std::size_t count,
+                           std::size_t rows, std::size_t cols,
+                           std::span<const std::string> captions, int scale) {
+    const std::size_t pixels = rows * cols;
+    if (count == 0 || scale < 1 || originals.size() < count * pixels ||
+        reconstructions.size() < count * pixels || captions.size() != count) {
+        throw Error(fmt::format(
+            "{}: reconstructions need images, as many reconstructions and one caption each",
+            file.string()));
+    }
+    const double s = scale, gap = 4, left = 110, top = 26;
+    const double cell_w = static_cast<double>(cols) * s + gap,
+                 cell_h = static_cast<double>(rows) * s;
+    Canvas canvas(static_cast<int>(left + static_cast<double>(count) * cell_w + gap),
+                  static_cast<int>(top + 2 * (cell_h + gap) + gap));
+    cairo_t* cr = canvas.cr.get();
+    cairo_set_font_size(cr, 13.0);
+    const std::span<const float> sets[] = {originals, reconstructions};
+    const char* names[] = {"input", "reconstruction"};
+    for (std::size_t r = 0; r < 2; ++r) {
+        const double y = top + static_cast<double>(r) * (cell_h + gap);
+        draw_text(cr, left - 8, y + cell_h / 2 + 4, names[r], 1.0);
+        for (std::size_t i = 0; i < count; ++i) {
+            // One pixel at a time as a filled square: a figure of a few dozen digits.
+            const double x = left + static_cast<double>(i) * cell_w;
+            for (std::size_t py = 0; py < rows; ++py) {
+                for (std::size_t px = 0; px < cols; ++px) {
+                    const double v = std::clamp(sets[r][i * pixels + py * cols + px], 0.0f, 1.0f);
+                    cairo_set_source_rgb(cr, v, v, v);
+                    cairo_rectangle(cr, x + static_cast<double>(px) * s,
+                                    y + static_cast<double>(py) * s, s, s);
+                    cairo_fill(cr);
+                }
+            }
+        }
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+        draw_text(cr, left + static_cast<double>(i) * cell_w + static_cast<double>(cols) * s / 2,
+                  top - 8, captions[i], 0.5);
+    }
+    save_png(canvas.surface.get(), file);
+}
+
 void write_loss_curves(const std::filesystem::path& file, std::span<const CurvePoint> points) {
     if (points.empty()) throw Error(fmt::format("{}: no epochs to plot", file.string()));
-    constexpr int kWidth = 1000, kHeight = 420;
-    Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, kWidth, kHeight));
-    Context cr(cairo_create(surface.get()));
-    cairo_set_source_rgb(cr.get(), 1, 1, 1);
-    cairo_paint(cr.get());
-    cairo_select_font_face(cr.get(), "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                           CAIRO_FONT_WEIGHT_NORMAL);
+    Canvas canvas(1000, 420);
+    cairo_t* cr = canvas.cr.get();
 
     auto range = [&](double CurvePoint::*a, double CurvePoint::*b) {
         double low = points[0].*a, high = low;
@@ -182,12 +178,12 @@ void write_loss_curves(const std::filesystem::path& file, std::span<const CurveP
                  x_max = std::max(points.back().epoch, points.front().epoch + 1);
     const auto [loss_low, loss_high] = range(&CurvePoint::train_loss, &CurvePoint::test_loss);
     const auto [kl_low, kl_high] = range(&CurvePoint::train_kl, &CurvePoint::test_kl);
-    draw_panel(cr.get(), {70, 40, 390, 320, x_min, x_max, loss_low, loss_high},
+    draw_panel(cr, {70, 40, 390, 320, x_min, x_max, loss_low, loss_high},
                "negative ELBO (nats per image)", points, &CurvePoint::train_loss,
                &CurvePoint::test_loss);
-    draw_panel(cr.get(), {580, 40, 390, 320, x_min, x_max, kl_low, kl_high},
-               "KL term (nats per image)", points, &CurvePoint::train_kl, &CurvePoint::test_kl);
-    save_png(surface.get(), file);
+    draw_panel(cr, {580, 40, 390, 320, x_min, x_max, kl_low, kl_high}, "KL term (nats per image)",
+               points, &CurvePoint::train_kl, &CurvePoint::test_kl);
+    save_png(canvas.surface.get(), file);
 }
 
 }  // namespace vaednn
