@@ -106,6 +106,10 @@ std::optional<EpochMetrics> TrainingRun::run_epoch(TrainingObserver* observer,
     return metrics;
 }
 
+void TrainingRun::distribute(Communicator& communicator) {
+    impl_->trainer.distribute(communicator);
+}
+
 void TrainingRun::save_checkpoint(const std::filesystem::path& file) const {
     vaednn::save_checkpoint(file, impl_->vae, impl_->trainer, impl_->data,
                             impl_->hooks.checkpoint_write);
