@@ -357,7 +357,8 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
             metrics = run.run_epoch(&console, stop.get_token());
         } catch (const vaednn::NumericalError& e) {
             // The guard runs before anything of the epoch is written: the checkpoint and
-            // metrics.csv on disk are the last good ones.
+            // metrics.csv on disk are the last good ones (rank 0's to tell).
+            if (!root) throw;
             throw vaednn::NumericalError(
                 fmt::format("{}; training stopped and {}", e.what(), saved.describe(checkpoint)));
         }
