@@ -97,6 +97,9 @@ class VAEDNN_EXPORT Trainer {
     // sums. Every process must call it and run the same epochs. The stop request is taken at
     // each step's agreement, before on_step. `communicator` must outlive the trainer.
     void distribute(Communicator& communicator);
+    // The images of a full batch this process trains on: the batch size, or its share of it
+    // when distributed (its training graph's batch size).
+    std::size_t local_batch_size() const;
 
     int epochs_done() const noexcept { return progress_.epochs_done; }
     // A digest of the images this trainer trains and tests on (the first train_count() training

@@ -103,7 +103,8 @@ class VAEDNN_EXPORT TrainingRun {
     void save_checkpoint(const std::filesystem::path& file) const;
 
     // Where the step time of this object's epochs went: per-node times (when model() has
-    // profiling on), step percentiles, loader stall and images of this process.
+    // profiling on; a distributed run's are this process's, on its share of the batch), step
+    // percentiles, loader stall and images of this process (of the whole run when distributed).
     TimingReport timing(const RuntimeInfo& runtime, int threads) const;
 
     // The epochs this object completed, in order, after those given to set_history.

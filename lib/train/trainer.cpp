@@ -121,6 +121,11 @@ void Trainer::distribute(Communicator& communicator) {
                                   : [c = communicator_](std::span<float> g) { c->sum(g); });
 }
 
+std::size_t Trainer::local_batch_size() const {
+    if (communicator_ == nullptr) return options_.batch_size;
+    return share_of_batch(options_.batch_size, communicator_->rank(), communicator_->size()).count;
+}
+
 std::size_t Trainer::batches_per_epoch() const noexcept {
     return (train_count_ + options_.batch_size - 1) / options_.batch_size;
 }

@@ -119,7 +119,7 @@ TimingReport TrainingRun::timing(const RuntimeInfo& runtime, int threads) const 
     const Impl& r = *impl_;
     TimingReport report;
     const std::size_t batch = r.trainer.options().batch_size;
-    report.nodes = r.vae.node_timings(batch);
+    report.nodes = r.vae.node_timings(r.trainer.local_batch_size());  // this process's graph
     report.steps = step_statistics(r.trainer.step_seconds());
     report.batch_size = batch;
     for (const double s : r.trainer.step_seconds()) report.train_seconds += s;
