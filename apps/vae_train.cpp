@@ -366,44 +366,46 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
 
         if (!metrics) {  // stopped by a signal mid-epoch (every process agreed on the step)
             save();
-            if (root)
+            if (root) {
                 say("vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint "
-                    "written "
-                    "to {}\nresume with: {}\n",
+                    "written to {}\nresume with: {}\n",
                     signal.signal_number(), epoch, run.progress().next_batch,
                     run.batches_per_epoch(), checkpoint.string(),
                     resume_command(checkpoint, o.epochs, out));
+            }
             finish();
             return 0;
         }
 
-        if (root) vaednn::write_metrics_csv(folder->metrics(), run.history());
-        if (root)
+        if (root) {
+            vaednn::write_metrics_csv(folder->metrics(), run.history());
             say("====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
                 "images/s {:.0f}  {:.2f} s\n",
                 metrics->epoch, metrics->train.loss, metrics->train.reconstruction,
                 metrics->train.kl, metrics->test.loss, metrics->images_per_second,
                 metrics->train_seconds);
-        // Pictures are for people: one that cannot be written is reported and costs nothing.
-        // They come before the checkpoint, which so records the prior-sample stream they used.
-        try {
-            if (root) {
+            // Pictures are for people: one that cannot be written is reported and costs nothing.
+            // They come before the checkpoint, which so records the prior-sample stream they
+            // used (rank 0's: the other processes draw no prior samples).
+            try {
                 vaednn::write_epoch_figures(out, run.model(), run.data().test, metrics->epoch,
                                             run.history());
+            } catch (const vaednn::Error& e) {
+                complain("vae_train: warning: epoch {}'s figures were not written: {}\n",
+                         metrics->epoch, e.what());
             }
-        } catch (const vaednn::Error& e) {
-            complain("vae_train: warning: epoch {}'s figures were not written: {}\n",
-                     metrics->epoch, e.what());
         }
         const bool last = metrics->epoch == o.epochs;
-        const bool stopping = console.stop_requested();
+        // Every process stops after the same epoch: a signal may reach them at different steps.
+        const bool stopping = world.any(console.stop_requested());
         if (last || metrics->epoch % o.checkpoint_every == 0 || stopping) save();
         if (stopping && !last) {
-            if (root)
+            if (root) {
                 say("vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
                     "resume with: {}\n",
                     signal.signal_number(), metrics->epoch, checkpoint.string(),
                     resume_command(checkpoint, o.epochs, out));
+            }
             finish();
             return 0;
         }

@@ -45,6 +45,9 @@ class VAEDNN_EXPORT Communicator {
     void sum(std::span<float> values);
     void sum(std::span<double> values);
 
+    // True on every process when `value` is true on any of them (a collective, like sum).
+    bool any(bool value);
+
     // Ends every process of the run at once with `exit_code` (MPI_Abort); for a fault that only
     // this process saw, after it printed its message. One process: std::_Exit.
     [[noreturn]] void abort(int exit_code) noexcept;

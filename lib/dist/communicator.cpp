@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdlib>
 #include <utility>
 
@@ -76,6 +77,13 @@ void Communicator::sum(std::span<float> values) {
 }
 void Communicator::sum(std::span<double> values) {
     backend_->sum(values);
+}
+
+bool Communicator::any(bool value) {
+    if (size() == 1) return value;
+    std::array<double, 1> votes = {value ? 1.0 : 0.0};
+    sum(votes);
+    return votes[0] > 0.0;
 }
 
 void Communicator::abort(int exit_code) noexcept {
