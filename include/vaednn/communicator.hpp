@@ -41,8 +41,8 @@ class VAEDNN_EXPORT Communicator {
 
     // Element-wise sums across all processes, in place; every process gets the same result. A
     // collective: every process must call it, in the same order, with the same count. The library
-    // allocates nothing for them (MPI itself may use temporary buffers:
-    // Open MPI's ring allreduce does), so a training step may call them.
+    // allocates nothing for them (MPI itself may use temporary buffers: Open MPI's ring allreduce
+    // does), so a training step may call them.
     void sum(std::span<float> values);
     void sum(std::span<double> values);
 
