@@ -15,6 +15,25 @@ namespace vaednn::app {
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// Prints the exception `error` as one line on stderr, "NAME: message", and returns its exit code.
+inline int report_exception(std::string_view name, std::exception_ptr error) noexcept {
+    try {
+        std::rethrow_exception(error);
+    } catch (const vaednn::ConfigError& e) {
+        complain("{}: {}\n", name, e.what());
+        return kExitUsage;
+    } catch (const std::bad_alloc&) {
+        complain("{}: out of memory (a smaller --batch-size or model needs less)\n", name);
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        complain("{}: {}\n", name, e.what());
+        return kExitFailure;
+    } catch (...) {
+        complain("{}: an unknown error\n", name);
+        return kExitFailure;
+    }
+}
+
 // Parses flags with CLI11, then runs `body`. CLI11's own parse-error codes (100 and up) become 2.
 // Every error is one line on stderr; a stderr that cannot be written never changes the code.
 template <typename Body>
@@ -34,15 +53,8 @@ int run_main(std::string_view name, CLI::App& cli, int argc, char** argv, Body&&
     }
     try {
         return body();
-    } catch (const vaednn::ConfigError& e) {
-        complain("{}: {}\n", name, e.what());
-        return kExitUsage;
-    } catch (const std::bad_alloc&) {
-        complain("{}: out of memory (a smaller --batch-size or model needs less)\n", name);
-        return kExitFailure;
-    } catch (const std::exception& e) {
-        complain("{}: {}\n", name, e.what());
-        return kExitFailure;
+    } catch (...) {
+        return report_exception(name, std::current_exception());
     }
 }
 

@@ -11,11 +11,15 @@
 
 namespace vaednn::app {
 
-// `requested` 0: the default. Sets the compute pools and returns the choice in force.
-inline ThreadChoice use_threads(std::string_view program, int requested, bool oversubscribe) {
-    const CpuBudget budget = cpu_budget();
+// `requested` 0: the default; an empty `program` says nothing (an MPI rank but the first).
+// `processes_on_host`: processes of the same run on this host (MPI
+// ranks), which divide its CPUs. Sets the compute pools and returns the choice in force.
+inline ThreadChoice use_threads(std::string_view program, int requested, bool oversubscribe,
+                                int processes_on_host = 1) {
+    CpuBudget budget = cpu_budget();
+    budget.processes = processes_on_host;
     ThreadChoice choice = choose_threads(requested, budget, oversubscribe);
-    if (choice.capped) {
+    if (choice.capped && !program.empty()) {
         complain(
             "{}: --threads {} is more than the CPUs this process may use, {}: running {} "
             "(--oversubscribe insists, at many times the time per step)\n",

@@ -3,6 +3,8 @@
 // metrics.csv, timing.json, loss_curves.png, a grid of prior samples and of reconstructions per
 // epoch, and checkpoint.safetensors. Ctrl-C finishes the current step, checkpoints and exits 0.
 // The training itself is vaednn::TrainingRun's: this program is its flags, console and signals.
+// Started by mpirun or srun, its processes train one model together (vaednn::Communicator): each
+// takes its share of every batch, and rank 0 alone prints and writes the run's folder.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "stop_signal.hpp"
 #include "threads.hpp"
 #include "vaednn/checkpoint.hpp"
+#include "vaednn/communicator.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
@@ -121,7 +124,7 @@ vaednn::TrainingRun start_fresh(const Options& o, vaednn::TrainingHooks hooks) {
                                setup, std::move(hooks));
 }
 
-vaednn::TrainingRun resume_from(const Options& o, const CLI::App& cli, int threads,
+vaednn::TrainingRun resume_from(const Options& o, const CLI::App& cli, int threads, bool root,
                                 vaednn::TrainingHooks hooks) {
     const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.resume);
     const vaednn::CheckpointInfo& info = checkpoint.info;
@@ -146,13 +149,13 @@ vaednn::TrainingRun resume_from(const Options& o, const CLI::App& cli, int threa
         checkpoint,
         vaednn::load_dataset(dataset_dir(from_checkpoint, info.dataset), info.dataset, limits),
         std::move(hooks));
-    if (info.data_digest.empty()) {
+    if (root && info.data_digest.empty()) {
         complain(
             "vae_train: warning: {} records no digest of its data (an older checkpoint); "
             "resuming on {} without checking it is the same data\n",
             o.resume, run.data().dir.string());
     }
-    if (info.threads != 0 && info.threads != threads) {
+    if (root && info.threads != 0 && info.threads != threads) {
         complain(
             "vae_train: warning: {} was written by a run with {} threads and this one uses {}: "
             "the losses will match an uninterrupted run closely but not to the last digit\n",
@@ -162,7 +165,8 @@ vaednn::TrainingRun resume_from(const Options& o, const CLI::App& cli, int threa
 }
 
 void print_start(const Options& o, const vaednn::TrainingRun& run, int threads,
-                 const vaednn::RuntimeInfo& rt, const fs::path& out) {
+                 const vaednn::RuntimeInfo& rt, const vaednn::Communicator& world,
+                 const fs::path& out) {
     const vaednn::VaeConfig& c = run.model().config();
     const vaednn::Trainer& trainer = run.trainer();
     const vaednn::Dataset& data = run.data();
@@ -177,8 +181,12 @@ void print_start(const Options& o, const vaednn::TrainingRun& run, int threads,
         o.resume.empty() ? std::string()
                          : fmt::format(", resumed at epoch {} batch {}", run.epochs_done() + 1,
                                        run.progress().next_batch + 1));
-    say("runtime    oneDNN {} ({}), {} threads, CPU {}\n", rt.onednn_version, rt.cpu_isa, threads,
-        rt.cpu_model);
+    say("runtime    oneDNN {} ({}), {} threads{}, CPU {}\n", rt.onednn_version, rt.cpu_isa, threads,
+        world.size() > 1 ? " per process" : "", rt.cpu_model);
+    if (world.size() > 1) {
+        say("parallel   {}: each takes its share of every batch of {}\n", world.describe(),
+            trainer.options().batch_size);
+    }
     say("output     {}\n", out.string());
 }
 
@@ -188,16 +196,31 @@ void poison_with_nan(vaednn::Vae& vae) {
     vae.set_parameters(params);
 }
 
-// Fault injection for the tests (tests/faults.sh): the environment says which faults, and they
-// reach the library as hooks.
-vaednn::TrainingHooks fault_hooks_from_environment() {
+// Fault injection for the tests (tests/faults.sh, tests/mpi_faults.sh): the environment says which
+// faults, and they reach the library as hooks. With VAEDNN_FAULT_RANK=R only rank R has them.
+vaednn::TrainingHooks fault_hooks_from_environment(int rank) {
     vaednn::TrainingHooks hooks;
+    if (const char* only = std::getenv("VAEDNN_FAULT_RANK");
+        only != nullptr && std::atoi(only) != rank) {
+        return hooks;
+    }
     // After this many steps in this process, poison one parameter with NaN, as a diverging run
     // would.
     if (const char* steps = std::getenv("VAEDNN_FAULT_NAN_AFTER_STEPS"); steps != nullptr) {
         const long after = std::atol(steps);
         hooks.after_step = [after](std::int64_t step, vaednn::Vae& vae) {
             if (step == after) poison_with_nan(vae);
+        };
+    }
+    // After this many steps, fail as a bad batch or a lost file would: an error of this process
+    // alone, while the others wait for it in the next step's sum.
+    if (const char* steps = std::getenv("VAEDNN_FAULT_ERROR_AFTER_STEPS"); steps != nullptr) {
+        const long after = std::atol(steps);
+        hooks.after_step = [after](std::int64_t step, vaednn::Vae&) {
+            if (step == after) {
+                throw vaednn::Error(fmt::format(
+                    "an injected fault after step {} (VAEDNN_FAULT_ERROR_AFTER_STEPS)", step));
+            }
         };
     }
     // Die inside every checkpoint write, as a power cut or SIGKILL would: the temporary cut to
@@ -270,36 +293,42 @@ class Console : public vaednn::TrainingObserver {
     bool progress_bar_;
 };
 
-int run(const Options& o, const CLI::App& cli) {
-    const vaednn::ThreadChoice thread_choice =
-        vaednn::app::use_threads("vae_train", o.threads, o.oversubscribe);
+int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
+    // Rank 0 alone speaks and writes: the others train beside it, silent.
+    const bool root = world.is_root();
+    const vaednn::ThreadChoice thread_choice = vaednn::app::use_threads(
+        root ? "vae_train" : "", o.threads, o.oversubscribe, world.local_size());
     const int threads = thread_choice.used;
     const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
 
-    vaednn::TrainingRun run = o.resume.empty()
-                                  ? start_fresh(o, fault_hooks_from_environment())
-                                  : resume_from(o, cli, threads, fault_hooks_from_environment());
+    vaednn::TrainingRun run =
+        o.resume.empty()
+            ? start_fresh(o, fault_hooks_from_environment(world.rank()))
+            : resume_from(o, cli, threads, root, fault_hooks_from_environment(world.rank()));
+    run.distribute(world);
     // The folder is taken only once the model and data are known good, so a run that fails to
     // start changes nothing in it.
     const vaednn::RunFolder::Mode mode = o.overwrite        ? vaednn::RunFolder::Mode::overwrite
                                          : o.resume.empty() ? vaednn::RunFolder::Mode::fresh
                                                             : vaednn::RunFolder::Mode::resume;
-    const vaednn::RunFolder folder(o.out_folder(), mode, o.resume);
-    const fs::path checkpoint = folder.checkpoint();
-    run.set_history(history_until(folder.metrics(), run.epochs_done()));
+    std::optional<const vaednn::RunFolder> folder;
+    if (root) folder.emplace(o.out_folder(), mode, o.resume);
+    const fs::path out = root ? folder->path() : o.out_folder();
+    const fs::path checkpoint = root ? folder->checkpoint() : fs::path();
+    if (root) run.set_history(history_until(folder->metrics(), run.epochs_done()));
     SavedCheckpoint saved;
     std::error_code exists_ec;
-    if (fs::exists(checkpoint, exists_ec)) {  // the checkpoint this run resumed from
+    if (root && fs::exists(checkpoint, exists_ec)) {  // the checkpoint this run resumed from
         saved = {true, run.epochs_done(), run.progress().next_batch};
     }
 
     // From here on a signal checkpoints: installed before the start table, which tests wait for.
     const vaednn::app::StopSignal signal;
     std::stop_source stop;
-    const bool progress_bar = !o.quiet && isatty(STDOUT_FILENO) != 0;
+    const bool progress_bar = root && !o.quiet && isatty(STDOUT_FILENO) != 0;
     Console console(signal, stop, progress_bar);
-    print_start(o, run, threads, runtime, folder.path());
-    if (!o.quiet && o.resume.empty()) {
+    if (root) print_start(o, run, threads, runtime, world, out);
+    if (root && !o.quiet && o.resume.empty()) {
         for (const auto& [split, set] :
              {std::pair{"train", &run.data().train}, {"test", &run.data().test}}) {
             const vaednn::ImageSetSummary s = vaednn::summarize(*set);
@@ -310,13 +339,14 @@ int run(const Options& o, const CLI::App& cli) {
 
     run.model().set_profiling(true);
     auto save = [&] {
-        run.save_checkpoint(checkpoint);
-        saved = {true, run.epochs_done(), run.progress().next_batch};
+        if (root) run.save_checkpoint(checkpoint);
+        saved = {root, run.epochs_done(), run.progress().next_batch};
     };
     auto finish = [&] {
+        if (!root) return;
         vaednn::TimingReport report = run.timing(runtime, threads);
         report.threads_requested = thread_choice.requested;
-        vaednn::write_timing_json(folder.timing(), report);
+        vaednn::write_timing_json(folder->timing(), report);
         if (!o.quiet) say("\n{}", vaednn::format_timing_table(report));
     };
 
@@ -327,44 +357,55 @@ int run(const Options& o, const CLI::App& cli) {
             metrics = run.run_epoch(&console, stop.get_token());
         } catch (const vaednn::NumericalError& e) {
             // The guard runs before anything of the epoch is written: the checkpoint and
-            // metrics.csv on disk are the last good ones.
+            // metrics.csv on disk are the last good ones (rank 0's to tell).
+            if (!root) throw;
             throw vaednn::NumericalError(
                 fmt::format("{}; training stopped and {}", e.what(), saved.describe(checkpoint)));
         }
         if (progress_bar) say("\r{}\r", std::string(60, ' '));
 
-        if (!metrics) {  // stopped by a signal mid-epoch
+        if (!metrics) {  // stopped by a signal mid-epoch (every process agreed on the step)
             save();
-            say("vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint written "
-                "to {}\nresume with: {}\n",
-                signal.signal_number(), epoch, run.progress().next_batch, run.batches_per_epoch(),
-                checkpoint.string(), resume_command(checkpoint, o.epochs, folder.path()));
+            if (root) {
+                say("vae_train: stopped by signal {} at epoch {}, batch {} of {}; checkpoint "
+                    "written to {}\nresume with: {}\n",
+                    signal.signal_number(), epoch, run.progress().next_batch,
+                    run.batches_per_epoch(), checkpoint.string(),
+                    resume_command(checkpoint, o.epochs, out));
+            }
             finish();
             return 0;
         }
 
-        vaednn::write_metrics_csv(folder.metrics(), run.history());
-        say("====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
-            "images/s {:.0f}  {:.2f} s\n",
-            metrics->epoch, metrics->train.loss, metrics->train.reconstruction, metrics->train.kl,
-            metrics->test.loss, metrics->images_per_second, metrics->train_seconds);
-        // Pictures are for people: one that cannot be written is reported and costs nothing.
-        // They come before the checkpoint, which so records the prior-sample stream they used.
-        try {
-            vaednn::write_epoch_figures(folder.path(), run.model(), run.data().test, metrics->epoch,
-                                        run.history());
-        } catch (const vaednn::Error& e) {
-            complain("vae_train: warning: epoch {}'s figures were not written: {}\n",
-                     metrics->epoch, e.what());
+        if (root) {
+            vaednn::write_metrics_csv(folder->metrics(), run.history());
+            say("====> Epoch: {}  loss {:.4f}  recon {:.4f}  KL {:.4f}  test loss {:.4f}  "
+                "images/s {:.0f}  {:.2f} s\n",
+                metrics->epoch, metrics->train.loss, metrics->train.reconstruction,
+                metrics->train.kl, metrics->test.loss, metrics->images_per_second,
+                metrics->train_seconds);
+            // Pictures are for people: one that cannot be written is reported and costs nothing.
+            // They come before the checkpoint, which so records the prior-sample stream they
+            // used (rank 0's: the other processes draw no prior samples).
+            try {
+                vaednn::write_epoch_figures(out, run.model(), run.data().test, metrics->epoch,
+                                            run.history());
+            } catch (const vaednn::Error& e) {
+                complain("vae_train: warning: epoch {}'s figures were not written: {}\n",
+                         metrics->epoch, e.what());
+            }
         }
         const bool last = metrics->epoch == o.epochs;
-        const bool stopping = console.stop_requested();
+        // Every process stops after the same epoch: a signal may reach them at different steps.
+        const bool stopping = world.any(console.stop_requested());
         if (last || metrics->epoch % o.checkpoint_every == 0 || stopping) save();
         if (stopping && !last) {
-            say("vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
-                "resume with: {}\n",
-                signal.signal_number(), metrics->epoch, checkpoint.string(),
-                resume_command(checkpoint, o.epochs, folder.path()));
+            if (root) {
+                say("vae_train: stopped by signal {} after epoch {}; checkpoint written to {}\n"
+                    "resume with: {}\n",
+                    signal.signal_number(), metrics->epoch, checkpoint.string(),
+                    resume_command(checkpoint, o.epochs, out));
+            }
             finish();
             return 0;
         }
@@ -425,5 +466,19 @@ int main(int argc, char** argv) {
                    "Continue the run saved in this checkpoint (the model, data order and "
                    "position come from it)");
     cli.add_flag("--quiet", options.quiet, "Print only the start table, epoch lines and errors");
-    return vaednn::app::run_main("vae_train", cli, argc, argv, [&] { return run(options, cli); });
+    return vaednn::app::run_main("vae_train", cli, argc, argv, [&] {
+        vaednn::Communicator world = vaednn::Communicator::from_environment();
+        try {
+            return run(options, cli, world);
+        } catch (...) {
+            if (world.size() == 1) throw;
+            // The other processes may be waiting for this one in a sum: after saying why, end
+            // them all at once (Open MPI's mpirun then exits with this code). The last checkpoint
+            // is whole: rank 0 writes it atomically.
+            const int code = vaednn::app::report_exception(
+                fmt::format("vae_train: rank {} of {}", world.rank(), world.size()),
+                std::current_exception());
+            world.abort(code);
+        }
+    });
 }

@@ -16,6 +16,17 @@ find_package(dnnl 2.6 REQUIRED CONFIG)
 find_package(TBB REQUIRED CONFIG)
 find_package(OpenMP REQUIRED)
 find_package(Threads REQUIRED)
+# Data parallel across processes (lib/dist/): the C API of Debian's Open MPI (libopenmpi-dev),
+# found through the CXX component (the project compiles C++ only) without the long-removed C++
+# bindings (libmpi_cxx).
+if(VAEDNN_WITH_MPI)
+  set(MPI_CXX_SKIP_MPICXX ON)
+  find_package(MPI COMPONENTS CXX)
+  if(NOT MPI_CXX_FOUND)
+    message(FATAL_ERROR "VAEDNN_WITH_MPI is ON but no MPI was found: install libopenmpi-dev "
+                        "(scripts/setup.sh does) or configure with -DVAEDNN_WITH_MPI=OFF")
+  endif()
+endif()
 # vaednn::figures: cairo draws the figures (loss curves, image grids) and writes them as PNG; it
 # ships no CMake package, only a pkg-config file.
 find_package(PkgConfig REQUIRED)

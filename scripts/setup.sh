@@ -24,6 +24,7 @@ packages=(
   libtbb-dev libfmt-dev libcli11-dev nlohmann-json3-dev zlib1g-dev
   libcairo2-dev fonts-dejavu-core  # figures: cairo draws and writes PNG; a font for the labels
   libgtest-dev libgmock-dev libbenchmark-dev
+  openmpi-bin libopenmpi-dev  # data-parallel training: mpirun and the MPI library (lib/dist/)
   dataset-fashion-mnist
 )
 if [[ $want_twin == 1 ]]; then

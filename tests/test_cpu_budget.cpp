@@ -76,6 +76,15 @@ TEST(CpuBudget, UsableIsTheTightestBoundAndAtLeastOne) {
     EXPECT_EQ((CpuBudget{16, 2, 3}.describe()), "2 (16 online, affinity 2, cgroup quota 3)");
 }
 
+// MPI ranks on one host share its CPUs: each gets its part, never less than one.
+TEST(CpuBudget, ProcessesOnAHostDivideIt) {
+    EXPECT_EQ((CpuBudget{16, 16, 0, 2}.usable()), 8);
+    EXPECT_EQ((CpuBudget{2, 2, 0, 2}.usable()), 1);
+    EXPECT_EQ((CpuBudget{16, 16, 6, 4}.usable()), 1);  // the quota binds first: 6 / 4
+    EXPECT_EQ((CpuBudget{2, 1, 0, 3}.usable()), 1);     // more processes than CPUs
+    EXPECT_EQ((CpuBudget{16, 16, 0, 2}.describe()), "8 (16 online, shared by 2 processes)");
+}
+
 TEST(CpuBudget, ThisProcessHasAtLeastOneCpu) {
     const CpuBudget budget = cpu_budget();
     EXPECT_GE(budget.online, 1);

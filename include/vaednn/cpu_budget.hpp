@@ -19,7 +19,12 @@ struct VAEDNN_EXPORT CpuBudget {
     // ceil(quota / period) of the tightest CPU quota on this process's cgroup path (cgroup v2
     // cpu.max or v1 cpu.cfs_quota_us); 0 when none is set.
     int quota = 0;
-    // The least of the bounds that are set, at least 1.
+    // Processes of one job that share these CPUs (MPI ranks on this host, Communicator::
+    // local_size()); each gets an equal part. A launcher that binds every rank to its own cores
+    // already narrowed `affinity`: dividing that again can leave cores idle, never oversubscribe
+    // them, which costs far less (pass --threads with --oversubscribe to insist).
+    int processes = 1;
+    // The least of the bounds that are set, divided among `processes`, at least 1.
     int usable() const noexcept;
     // "2 (affinity 2, cgroup quota 3)" style: which bound decides, for messages and reports.
     std::string describe() const;

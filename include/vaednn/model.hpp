@@ -3,7 +3,9 @@
 // oneDNN primitives. Forward and backward graphs are built once per batch size and replayed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,6 +32,13 @@ struct LossTerms {
     double loss = 0.0;            // reconstruction + kl
     double reconstruction = 0.0;  // -E[log p(x|z)]
     double kl = 0.0;              // KL(q(z|x) || N(0, I))
+};
+
+// A process's part of a batch that several processes share (data-parallel training): it holds
+// images [first, first + its count) of a batch of `total` images. The default is the whole batch.
+struct BatchShare {
+    std::size_t first = 0;
+    std::size_t total = 0;  // 0: the process holds the whole batch
 };
 
 // Per-node timing of the training step, when profiling is on.
@@ -64,10 +73,24 @@ class VAEDNN_EXPORT Vae {
     // One training step on `images` (N x rows x cols floats in [0, 1], N = images.size() /
     // pixels): forward, loss, backward, Adam. Returns the batch's loss before the update.
     LossTerms train_step(std::span<const float> images);
+    // One process's share of a training step on a batch split across processes: the noise drawn
+    // for images [share.first, share.first + N) of the whole batch, the gradients of the mean
+    // over share.total images (so that the processes' gradients add up to the whole batch's), the
+    // gradient reducer (set_gradient_reducer), then Adam. `images` may be empty: the process then
+    // adds zero gradients but takes part in the reduction and the update, and its noise stream
+    // advances as the others' do. Returns the loss over its own images (zero for none).
+    LossTerms train_step(std::span<const float> images, const BatchShare& share);
+    // Runs in every train_step between the backward pass and Adam, on the calling thread, with the
+    // flat gradient arena (every parameter's gradient, in the layout the model keeps it); a
+    // data-parallel run sums it across processes there. It must not allocate. Empty: nothing.
+    void set_gradient_reducer(std::function<void(std::span<float>)> reducer);
     // Forward, loss and backward without the update; gradients() then holds the gradients.
     LossTerms compute_gradients(std::span<const float> images);
     // The loss alone (forward pass, no gradients).
     LossTerms evaluate(std::span<const float> images);
+    // The loss of a share of a batch split across processes, with the noise of those images of
+    // the whole batch; `images` may be empty (zero loss, the noise stream advances).
+    LossTerms evaluate(std::span<const float> images, const BatchShare& share);
 
     // The posterior's parameters: mu and logvar, N x latent each.
     void encode(std::span<const float> images, std::span<float> mu, std::span<float> logvar);

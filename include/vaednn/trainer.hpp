@@ -13,6 +13,8 @@
 
 namespace vaednn {
 
+class Communicator;
+
 // The largest batch a trainer takes (vae_train's --batch-size and checkpoints are held to it).
 inline constexpr std::size_t kMaxBatchSize = 65536;
 
@@ -61,6 +63,15 @@ VAEDNN_EXPORT std::vector<std::uint32_t> epoch_order(std::size_t count, std::uin
 VAEDNN_EXPORT void gather_batch(const ImageSet& set, std::span<const std::uint32_t> indices,
                                 std::span<float> out);
 
+// The images of a batch of `total` that process `rank` of `ranks` takes in data-parallel training:
+// [first, first + count). Shares differ by at most one image (the first ranks take the extra ones);
+// a rank gets none when the batch has fewer images than there are ranks.
+struct BatchRange {
+    std::size_t first = 0;
+    std::size_t count = 0;
+};
+VAEDNN_EXPORT BatchRange share_of_batch(std::size_t total, int rank, int ranks);
+
 class VAEDNN_EXPORT Trainer {
   public:
     // Every batch holds `batch_size` images but the epoch's last, which holds the rest (it gets a
@@ -78,6 +89,17 @@ class VAEDNN_EXPORT Trainer {
         const std::function<bool()>& stop = {});
     // The mean loss over a whole split (the model's noise stream supplies eps).
     LossTerms evaluate(const ImageSet& set);
+
+    // Data parallel: from now on every process of `communicator` takes its share of each batch
+    // (training and test), the gradients are summed across them before every Adam step, and the
+    // losses and the stop decision are agreed, so that every process runs the same steps and
+    // holds the same model as one process with the same options would, up to the order of the
+    // sums. Every process must call it and run the same epochs. The stop request is taken at
+    // each step's agreement, before on_step. `communicator` must outlive the trainer.
+    void distribute(Communicator& communicator);
+    // The images of a full batch this process trains on: the batch size, or its share of it
+    // when distributed (its training graph's batch size).
+    std::size_t local_batch_size() const;
 
     int epochs_done() const noexcept { return progress_.epochs_done; }
     // A digest of the images this trainer trains and tests on (the first train_count() training
@@ -104,6 +126,7 @@ class VAEDNN_EXPORT Trainer {
     TrainerProgress progress_;
     std::vector<float> batch_;
     std::vector<double> step_seconds_;
+    Communicator* communicator_ = nullptr;  // null: this process alone
 };
 
 }  // namespace vaednn

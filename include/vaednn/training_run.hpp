@@ -16,6 +16,7 @@
 
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/checkpoint.hpp"
+#include "vaednn/communicator.hpp"
 #include "vaednn/config.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/export.hpp"
@@ -88,12 +89,22 @@ class VAEDNN_EXPORT TrainingRun {
     std::optional<EpochMetrics> run_epoch(TrainingObserver* observer = nullptr,
                                           std::stop_token stop = {});
 
+    // Data parallel: the run's steps and test evaluations are shared by every process of
+    // `communicator` from now on (Trainer::distribute): each process holds the model, takes its
+    // share of every batch, and the gradients are summed before each Adam step, so all hold the
+    // same model as one process would. Every process must call it, on a run made the same way
+    // (the same data and options, or the same checkpoint), and run the same epochs; only one of
+    // them need save checkpoints, which any process count resumes. `communicator` must outlive
+    // the run.
+    void distribute(Communicator& communicator);
+
     // A training checkpoint of where the run stands now (mid-epoch included), written atomically.
     // Throws NumericalError when the model is not finite, IoError when the file cannot be written.
     void save_checkpoint(const std::filesystem::path& file) const;
 
     // Where the step time of this object's epochs went: per-node times (when model() has
-    // profiling on), step percentiles, loader stall and images of this process.
+    // profiling on; a distributed run's are this process's, on its share of the batch), step
+    // percentiles, loader stall and images of this process (of the whole run when distributed).
     TimingReport timing(const RuntimeInfo& runtime, int threads) const;
 
     // The epochs this object completed, in order, after those given to set_history.

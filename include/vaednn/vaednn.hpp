@@ -5,6 +5,7 @@
 
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/checkpoint.hpp"
+#include "vaednn/communicator.hpp"
 #include "vaednn/config.hpp"
 #include "vaednn/cpu_budget.hpp"
 #include "vaednn/dataset.hpp"

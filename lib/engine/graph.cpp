@@ -28,6 +28,8 @@ const char* phase_name(Phase phase) {
             return "loss";
         case Phase::backward:
             return "backward";
+        case Phase::communication:
+            return "communication";
         case Phase::optimizer:
             return "optimizer";
     }

@@ -20,8 +20,9 @@
 
 namespace vaednn::detail {
 
-// Where a node belongs in the step, for reports ("forward", "backward", "optimizer").
-enum class Phase { forward, loss, backward, optimizer };
+// Where a node belongs in the step, for reports ("forward", "backward", "communication",
+// "optimizer").
+enum class Phase { forward, loss, backward, communication, optimizer };
 const char* phase_name(Phase phase);
 
 struct Node {

@@ -40,8 +40,8 @@ void reparameterize_backward(const float* mu_logvar, const float* eps, const flo
 
 LossSums elbo_loss(LossKind kind, const float* logits, const float* images, const float* mu_logvar,
                    float* dlogits, double* recon_per_image, double* kl_per_image, std::size_t n,
-                   std::size_t pixels, std::size_t latent) {
-    const float inv_batch = 1.0f / static_cast<float>(n);
+                   std::size_t pixels, std::size_t latent, std::size_t batch_total) {
+    const float inv_batch = 1.0f / static_cast<float>(batch_total == 0 ? n : batch_total);
     const double half_log_two_pi = 0.5 * std::log(2.0 * std::numbers::pi);
 #pragma omp parallel for schedule(static)
     for (std::size_t i = 0; i < n; ++i) {
@@ -103,6 +103,22 @@ void standard_normal(std::uint64_t seed, std::uint64_t step, float* out, std::si
         const double angle = 2.0 * std::numbers::pi * unit_open_zero(b);
         out[2 * k] = static_cast<float>(radius * std::cos(angle));
         if (2 * k + 1 < count) out[2 * k + 1] = static_cast<float>(radius * std::sin(angle));
+    }
+}
+
+void standard_normal(std::uint64_t seed, std::uint64_t step, std::size_t first, float* out,
+                     std::size_t count) {
+    const std::uint64_t stream = mix64(seed ^ mix64(step + 0x632BE59BD9B4E019ull));
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < count; ++i) {
+        // Element e is the cosine (even e) or sine (odd e) half of Box-Muller pair e / 2, computed
+        // with the same operations as above, so the two functions agree bit for bit.
+        const std::size_t e = first + i, k = e / 2;
+        const std::uint64_t a = mix64(stream + 2 * k);
+        const std::uint64_t b = mix64(stream + 2 * k + 1);
+        const double radius = std::sqrt(-2.0 * std::log(unit_open_zero(a)));
+        const double angle = 2.0 * std::numbers::pi * unit_open_zero(b);
+        out[i] = static_cast<float>(radius * (e % 2 == 0 ? std::cos(angle) : std::sin(angle)));
     }
 }
 

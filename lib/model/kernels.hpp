@@ -26,18 +26,25 @@ struct LossSums {
     double kl = 0.0;              // summed over the batch, nats
 };
 
-// Bernoulli likelihood: Σ BCE-with-logits over pixels; writes dlogits = (sigmoid(l) - x) / N.
-// Gaussian likelihood (unit variance): Σ ½(x - l)² + ½log(2π); writes dlogits = (l - x) / N.
+// Bernoulli likelihood: Σ BCE-with-logits over pixels; writes dlogits = (sigmoid(l) - x) / B.
+// Gaussian likelihood (unit variance): Σ ½(x - l)² + ½log(2π); writes dlogits = (l - x) / B.
+// B, the batch the gradient is a mean over, is `batch_total` (0: N); a process holding N images
+// of a larger batch split across processes passes that batch's size, so that the processes'
+// gradients add up to the whole batch's.
 // KL(q(z|x) || N(0, I)) = -½ Σ (1 + logvar - mu² - exp(logvar)) per image.
 // `recon_per_image` and `kl_per_image` (N doubles each) receive the per-image terms. `dlogits`
 // may be null (evaluation needs no gradient).
 enum class LossKind { bernoulli, gaussian };
 LossSums elbo_loss(LossKind kind, const float* logits, const float* images, const float* mu_logvar,
                    float* dlogits, double* recon_per_image, double* kl_per_image, std::size_t n,
-                   std::size_t pixels, std::size_t latent);
+                   std::size_t pixels, std::size_t latent, std::size_t batch_total = 0);
 
 // Standard normal draws from a counter-based generator: draw i of step s under seed k is a pure
 // function of (k, s, i), so any thread count and any batch split give the same numbers.
 void standard_normal(std::uint64_t seed, std::uint64_t step, float* out, std::size_t count);
+// Draws [first, first + count) of the same sequence: a process's share of a batch split across
+// processes gets exactly the numbers one process would have drawn for those images.
+void standard_normal(std::uint64_t seed, std::uint64_t step, std::size_t first, float* out,
+                     std::size_t count);
 
 }  // namespace vaednn::detail

@@ -100,6 +100,10 @@ struct Vae::Impl {
     std::vector<float> fixed_eps;
     bool use_fixed_eps = false;
     bool profiling = false;
+    // The share of a split batch the graph that runs next holds (see BatchShare), and what sums
+    // the gradients across processes.
+    BatchShare share;
+    std::function<void(std::span<float>)> gradient_reducer;
     // Graphs by batch size. All of them place their activations in one arena, since only one
     // runs at a time.
     std::map<std::size_t, std::unique_ptr<ModelGraph>> training_graphs, inference_graphs;
@@ -110,6 +114,12 @@ struct Vae::Impl {
     void build_graph(ModelGraph& g);
     ModelGraph& load_batch(std::span<const float> images, Pass pass);
     LossTerms loss_terms(const ModelGraph& g) const;
+    std::size_t batch_total(const ModelGraph& g) const {
+        return share.total == 0 ? g.batch : share.total;
+    }
+    void reduce_gradients();
+    void update();
+    void skip_batch(Pass pass);
     void initialise_parameters();
     void copy_between(const memory& from, const memory& to);
     enum class Arena { weights, gradients, first_moments, second_moments };
@@ -196,8 +206,11 @@ void Vae::Impl::build_graph(ModelGraph& g) {
         const std::size_t count = g.batch * static_cast<std::size_t>(latent());
         if (use_fixed_eps) {
             std::memcpy(eps, fixed_eps.data(), count * sizeof(float));
-        } else {
+        } else if (share.first == 0) {
             standard_normal(seed, noise_draws++, eps, count);
+        } else {
+            standard_normal(seed, noise_draws++, share.first * static_cast<std::size_t>(latent()),
+                            eps, count);
         }
     });
     b.add_kernel("sample.reparameterize", Phase::forward, {g.mu_logvar, g.eps, g.z}, [this, &g] {
@@ -236,7 +249,7 @@ void Vae::Impl::build_graph(ModelGraph& g) {
                 elbo_loss(kind, data_of(g.logits), data_of(g.images), data_of(g.mu_logvar),
                           g.dlogits ? data_of(g.dlogits) : nullptr, g.recon_per_image.data(),
                           g.kl_per_image.data(), g.batch, static_cast<std::size_t>(config.pixels()),
-                          static_cast<std::size_t>(latent()));
+                          static_cast<std::size_t>(latent()), batch_total(g));
         });
     if (!training) {
         b.finish(arena);
@@ -256,12 +269,13 @@ void Vae::Impl::build_graph(ModelGraph& g) {
     decoder_fc.backward(b, fc_tape, d_fc_out, InputGradient::into_tensor(g.dz));
     // Through z = mu + sigma * eps, plus the KL term's own gradient.   {N, Z} -> {N, 2Z}
     g.d_mu_logvar = b.make(plain_desc({n, 2 * z_dim}, Tag::nc));
-    b.add_kernel(
-        "sample.backward", Phase::backward, {g.mu_logvar, g.eps, g.dz, g.d_mu_logvar}, [this, &g] {
-            reparameterize_backward(
-                data_of(g.mu_logvar), data_of(g.eps), data_of(g.dz), data_of(g.d_mu_logvar),
-                g.batch, static_cast<std::size_t>(latent()), 1.0f / static_cast<float>(g.batch));
-        });
+    b.add_kernel("sample.backward", Phase::backward, {g.mu_logvar, g.eps, g.dz, g.d_mu_logvar},
+                 [this, &g] {
+                     reparameterize_backward(data_of(g.mu_logvar), data_of(g.eps), data_of(g.dz),
+                                             data_of(g.d_mu_logvar), g.batch,
+                                             static_cast<std::size_t>(latent()),
+                                             1.0f / static_cast<float>(batch_total(g)));
+                 });
     // Only h_T feeds the heads, so the LSTM's output gradient is zero but for the last step,
     // which the heads' backward-data writes in place. The zeros are written every step: the
     // tensor shares its bytes with others between its uses.      {N, 2Z} -> {N, H} (slice T-1)
@@ -275,13 +289,36 @@ void Vae::Impl::build_graph(ModelGraph& g) {
     // {T, N, H} -> weight gradients; the images need no gradient
     lstm.backward(b, lstm_tape, diff_dst_layer, InputGradient::none());
 
+    // ---------------------------------------------------------------- communication
+    // Data-parallel: every process's gradient of its share, summed into the whole batch's.
+    b.section("communication");
+    b.add_kernel("gradients.allreduce", Phase::communication, {}, [this] { reduce_gradients(); });
+
     // ---------------------------------------------------------------- optimizer
     b.section("optimizer");
-    b.add_kernel("adam", Phase::optimizer, {}, [this] {
-        adam_update(config.adam, ++step, params.weights(), params.grads(), params.first_moments(),
-                    params.second_moments());
-    });
+    b.add_kernel("adam", Phase::optimizer, {}, [this] { update(); });
     b.finish(arena);
+}
+
+void Vae::Impl::reduce_gradients() {
+    if (gradient_reducer) gradient_reducer(params.grads());
+}
+
+void Vae::Impl::update() {
+    adam_update(config.adam, ++step, params.weights(), params.grads(), params.first_moments(),
+                params.second_moments());
+}
+
+// A process whose share of a split batch holds no image (a last batch smaller than the process
+// count): it keeps step with the others, drawing no noise of its own but advancing the stream,
+// and in training adding a zero gradient to the sum and taking the same Adam step.
+void Vae::Impl::skip_batch(Pass pass) {
+    if (!use_fixed_eps) ++noise_draws;
+    if (pass == Pass::inference) return;
+    const std::span<float> grads = params.grads();
+    std::fill(grads.begin(), grads.end(), 0.0f);
+    reduce_gradients();
+    update();
 }
 
 ModelGraph& Vae::Impl::graph_for(std::size_t batch, Pass pass) {
@@ -415,6 +452,26 @@ LossTerms Vae::train_step(std::span<const float> images) {
     return impl_->loss_terms(g);
 }
 
+LossTerms Vae::train_step(std::span<const float> images, const BatchShare& share) {
+    if (images.empty() && share.total > 0) {
+        impl_->skip_batch(Pass::training);
+        return {};
+    }
+    impl_->share = share;
+    try {
+        const LossTerms loss = train_step(images);
+        impl_->share = {};
+        return loss;
+    } catch (...) {
+        impl_->share = {};
+        throw;
+    }
+}
+
+void Vae::set_gradient_reducer(std::function<void(std::span<float>)> reducer) {
+    impl_->gradient_reducer = std::move(reducer);
+}
+
 LossTerms Vae::compute_gradients(std::span<const float> images) {
     ModelGraph& g = impl_->load_batch(images, Pass::training);
     g.graph.run(impl_->stream, "encoder", "backward");
@@ -425,6 +482,22 @@ LossTerms Vae::evaluate(std::span<const float> images) {
     ModelGraph& g = impl_->load_batch(images, Pass::inference);
     g.graph.run(impl_->stream, "encoder", "loss");
     return impl_->loss_terms(g);
+}
+
+LossTerms Vae::evaluate(std::span<const float> images, const BatchShare& share) {
+    if (images.empty() && share.total > 0) {
+        impl_->skip_batch(Pass::inference);
+        return {};
+    }
+    impl_->share = share;
+    try {
+        const LossTerms loss = evaluate(images);
+        impl_->share = {};
+        return loss;
+    } catch (...) {
+        impl_->share = {};
+        throw;
+    }
 }
 
 void Vae::encode(std::span<const float> images, std::span<float> mu, std::span<float> logvar) {

@@ -106,13 +106,14 @@ int CpuBudget::usable() const noexcept {
     for (const int bound : {online, affinity, quota}) {
         if (bound > 0) usable = usable == 0 ? bound : std::min(usable, bound);
     }
-    return std::max(usable, 1);
+    return std::max(usable / std::max(processes, 1), 1);
 }
 
 std::string CpuBudget::describe() const {
     std::string parts = fmt::format("{} online", online);
     if (affinity > 0 && affinity != online) parts += fmt::format(", affinity {}", affinity);
     if (quota > 0) parts += fmt::format(", cgroup quota {}", quota);
+    if (processes > 1) parts += fmt::format(", shared by {} processes", processes);
     return fmt::format("{} ({})", usable(), parts);
 }
 

@@ -4,12 +4,14 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <numeric>
 #include <utility>
 
 #include "model/counter_rng.hpp"
+#include "vaednn/communicator.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/pipeline.hpp"
 
@@ -68,6 +70,15 @@ std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, in
     return order;
 }
 
+BatchRange share_of_batch(std::size_t total, int rank, int ranks) {
+    if (ranks < 1 || rank < 0 || rank >= ranks) {
+        throw ConfigError(fmt::format("rank {} of {} processes does not exist", rank, ranks));
+    }
+    const auto r = static_cast<std::size_t>(rank), n = static_cast<std::size_t>(ranks);
+    const std::size_t base = total / n, extra = total % n;
+    return {r * base + std::min(r, extra), base + (r < extra ? 1 : 0)};
+}
+
 void gather_batch(const ImageSet& set, std::span<const std::uint32_t> indices,
                   std::span<float> out) {
     const std::size_t pixels = set.pixels_per_image();
@@ -103,6 +114,18 @@ Trainer::Trainer(Vae& vae, const Dataset& data, TrainerOptions options)
     batch_.resize(options.batch_size * data.train.pixels_per_image());
 }
 
+void Trainer::distribute(Communicator& communicator) {
+    communicator_ = communicator.size() > 1 ? &communicator : nullptr;
+    vae_.set_gradient_reducer(communicator_ == nullptr
+                                  ? std::function<void(std::span<float>)>()
+                                  : [c = communicator_](std::span<float> g) { c->sum(g); });
+}
+
+std::size_t Trainer::local_batch_size() const {
+    if (communicator_ == nullptr) return options_.batch_size;
+    return share_of_batch(options_.batch_size, communicator_->rank(), communicator_->size()).count;
+}
+
 std::size_t Trainer::batches_per_epoch() const noexcept {
     return (train_count_ + options_.batch_size - 1) / options_.batch_size;
 }
@@ -134,9 +157,33 @@ std::optional<EpochMetrics> Trainer::run_epoch(
             },
             progress_.next_batch);
         const double stall_before = progress_.stall_seconds;
+        const std::size_t pixels = data_.train.pixels_per_image();
         while (const auto batch = pipeline.next()) {
             const auto start = Clock::now();
-            const LossTerms loss = vae_.train_step(batch->images);
+            const std::size_t n = batch->indices.size();
+            LossTerms loss;
+            bool stop_agreed = false;
+            if (communicator_ == nullptr) {
+                loss = vae_.train_step(batch->images);
+            } else {
+                // This process's share of the batch; the gradients are summed inside the step.
+                const BatchRange mine =
+                    share_of_batch(n, communicator_->rank(), communicator_->size());
+                loss =
+                    vae_.train_step(batch->images.subspan(mine.first * pixels, mine.count * pixels),
+                                    {mine.first, n});
+                // One small sum agrees on the batch's loss and on stopping: every process then
+                // reports the same loss and leaves the epoch after the same step. A NaN on one
+                // process makes the sum NaN on all, so all of them stop at the same step.
+                const auto local = static_cast<double>(mine.count);
+                std::array<double, 3> agreed = {loss.reconstruction * local, loss.kl * local,
+                                                stop && stop() ? 1.0 : 0.0};
+                communicator_->sum(agreed);
+                loss.reconstruction = agreed[0] / static_cast<double>(n);
+                loss.kl = agreed[1] / static_cast<double>(n);
+                loss.loss = loss.reconstruction + loss.kl;
+                stop_agreed = agreed[2] > 0.0;
+            }
             const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
             if (!std::isfinite(loss.loss)) {
                 throw NumericalError(fmt::format(
@@ -151,14 +198,16 @@ std::optional<EpochMetrics> Trainer::run_epoch(
                                 epoch, batch->index + 1, batches));
             }
             step_seconds_.push_back(seconds);
-            const auto n = batch->indices.size();
             add_scaled(progress_.sums, loss, static_cast<double>(n));
             progress_.images += n;
             progress_.train_seconds += seconds;
             progress_.next_batch = batch->index + 1;
             progress_.stall_seconds = stall_before + pipeline.stall_seconds();
             if (on_step) on_step({epoch, progress_.next_batch, batches, n, loss, seconds});
-            if (stop && progress_.next_batch < batches && stop()) return std::nullopt;
+            if (progress_.next_batch < batches &&
+                (communicator_ != nullptr ? stop_agreed : stop && stop())) {
+                return std::nullopt;
+            }
         }
     }
 
@@ -192,11 +241,22 @@ LossTerms Trainer::evaluate(const ImageSet& set) {
     std::vector<std::uint32_t> indices(options_.batch_size);
     for (std::size_t first = 0; first < set.count; first += options_.batch_size) {
         const std::size_t n = std::min(options_.batch_size, set.count - first);
-        std::iota(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(n),
-                  static_cast<std::uint32_t>(first));
-        const std::span<float> batch(batch_.data(), n * pixels);
-        gather_batch(set, std::span<const std::uint32_t>(indices.data(), n), batch);
-        add_scaled(total, vae_.evaluate(batch), static_cast<double>(n));
+        // Data parallel: this process's share of the batch, with that share's noise.
+        const BatchRange mine = communicator_ == nullptr ? BatchRange{0, n}
+                                                         : share_of_batch(n, communicator_->rank(),
+                                                                          communicator_->size());
+        std::iota(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(mine.count),
+                  static_cast<std::uint32_t>(first + mine.first));
+        const std::span<float> batch(batch_.data(), mine.count * pixels);
+        gather_batch(set, std::span<const std::uint32_t>(indices.data(), mine.count), batch);
+        const LossTerms loss =
+            communicator_ == nullptr ? vae_.evaluate(batch) : vae_.evaluate(batch, {mine.first, n});
+        add_scaled(total, loss, static_cast<double>(mine.count));
+    }
+    if (communicator_ != nullptr) {
+        std::array<double, 3> sums = {total.loss, total.reconstruction, total.kl};
+        communicator_->sum(sums);
+        total = {sums[0], sums[1], sums[2]};
     }
     divide(total, static_cast<double>(set.count));
     return total;

@@ -106,6 +106,10 @@ std::optional<EpochMetrics> TrainingRun::run_epoch(TrainingObserver* observer,
     return metrics;
 }
 
+void TrainingRun::distribute(Communicator& communicator) {
+    impl_->trainer.distribute(communicator);
+}
+
 void TrainingRun::save_checkpoint(const std::filesystem::path& file) const {
     vaednn::save_checkpoint(file, impl_->vae, impl_->trainer, impl_->data,
                             impl_->hooks.checkpoint_write);
@@ -115,7 +119,7 @@ TimingReport TrainingRun::timing(const RuntimeInfo& runtime, int threads) const 
     const Impl& r = *impl_;
     TimingReport report;
     const std::size_t batch = r.trainer.options().batch_size;
-    report.nodes = r.vae.node_timings(batch);
+    report.nodes = r.vae.node_timings(r.trainer.local_batch_size());  // this process's graph
     report.steps = step_statistics(r.trainer.step_seconds());
     report.batch_size = batch;
     for (const double s : r.trainer.step_seconds()) report.train_seconds += s;
