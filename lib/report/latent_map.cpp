@@ -232,7 +232,7 @@ void write_latent_map(const std::filesystem::path& file, std::span<const float> 
     };
     report::draw_text(cr, left + width / 2, top + height + 38, axis_name(0), 0.5);
     cairo_save(cr);
-    cairo_move_to(cr, 18, top + height / 2);
+    cairo_translate(cr, 22, top + height / 2);
     cairo_rotate(cr, -std::numbers::pi / 2);
     report::draw_text(cr, 0, 0, axis_name(1), 0.5);
     cairo_restore(cr);
