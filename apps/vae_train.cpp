@@ -23,6 +23,7 @@
 #include "vaednn/dataset.hpp"
 #include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/evaluation.hpp"
 #include "vaednn/memory_estimate.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/report.hpp"
@@ -57,6 +58,7 @@ struct Options {
     std::string resume;
     std::size_t max_memory = default_memory_limit();
     bool quiet = false;
+    std::size_t eval_k = 0;  // 0: no log-likelihood at the end
 
     static std::size_t default_memory_limit() {
         const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
@@ -270,6 +272,22 @@ class Console : public vaednn::TrainingObserver {
     bool progress_bar_;
 };
 
+// The importance-sampled log p(x) of the whole test set, once training is done (--eval-k).
+void report_log_likelihood(vaednn::TrainingRun& run, std::size_t k) {
+    const vaednn::ImageSet& test = run.data().test;
+    std::vector<std::uint32_t> indices(test.count);
+    for (std::size_t i = 0; i < test.count; ++i) indices[i] = static_cast<std::uint32_t>(i);
+    std::vector<float> images(test.count * test.pixels_per_image());
+    vaednn::gather_batch(test, indices, images);
+    vaednn::LogLikelihoodOptions options;
+    options.samples = k;
+    const vaednn::LogLikelihoodResult r =
+        vaednn::estimate_log_likelihood(run.model(), images, options);
+    say("====> Test set: -ELBO {:.4f}  log p(x) {:.4f} ± {:.4f} nats (k = {}, {} test images, "
+        "{:.2f} s)\n",
+        r.negative_elbo, r.log_likelihood, r.log_likelihood_standard_error, k, r.images, r.seconds);
+}
+
 int run(const Options& o, const CLI::App& cli) {
     const vaednn::ThreadChoice thread_choice =
         vaednn::app::use_threads("vae_train", o.threads, o.oversubscribe);
@@ -370,6 +388,7 @@ int run(const Options& o, const CLI::App& cli) {
         }
     }
     finish();
+    if (o.eval_k > 0) report_log_likelihood(run, o.eval_k);
     return 0;
 }
 
@@ -425,5 +444,9 @@ int main(int argc, char** argv) {
                    "Continue the run saved in this checkpoint (the model, data order and "
                    "position come from it)");
     cli.add_flag("--quiet", options.quiet, "Print only the start table, epoch lines and errors");
+    cli.add_option("--eval-k", options.eval_k,
+                   "At the end, report the test set's importance-sampled log p(x) with this many "
+                   "samples per image (0: off; vae_eval does more)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
     return vaednn::app::run_main("vae_train", cli, argc, argv, [&] { return run(options, cli); });
 }

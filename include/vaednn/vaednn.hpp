@@ -4,12 +4,14 @@
 #pragma once
 
 #include "vaednn/atomic_file.hpp"
+#include "vaednn/binarize.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/config.hpp"
 #include "vaednn/cpu_budget.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/evaluation.hpp"
 #include "vaednn/export.hpp"
 #include "vaednn/figures.hpp"
 #include "vaednn/idx.hpp"

@@ -106,4 +106,16 @@ void standard_normal(std::uint64_t seed, std::uint64_t step, float* out, std::si
     }
 }
 
+void standard_normal_slice(std::uint64_t seed, std::uint64_t step, std::uint64_t first, float* out,
+                           std::size_t count) {
+    const std::uint64_t stream = mix64(seed ^ mix64(step + 0x632BE59BD9B4E019ull));
+    for (std::size_t i = 0; i < count; ++i) {
+        // Element e is the cosine (even e) or sine (odd e) half of Box-Muller pair e / 2.
+        const std::uint64_t e = first + i, pair = e / 2;
+        const double radius = std::sqrt(-2.0 * std::log(unit_open_zero(mix64(stream + 2 * pair))));
+        const double angle = 2.0 * std::numbers::pi * unit_open_zero(mix64(stream + 2 * pair + 1));
+        out[i] = static_cast<float>(radius * (e % 2 == 0 ? std::cos(angle) : std::sin(angle)));
+    }
+}
+
 }  // namespace vaednn::detail

@@ -40,4 +40,9 @@ LossSums elbo_loss(LossKind kind, const float* logits, const float* images, cons
 // function of (k, s, i), so any thread count and any batch split give the same numbers.
 void standard_normal(std::uint64_t seed, std::uint64_t step, float* out, std::size_t count);
 
+// Draws first .. first + count - 1 of standard_normal(seed, step, ...)'s sequence: any slice of
+// a long stream without drawing what comes before it. Serial (callers parallelise over slices).
+void standard_normal_slice(std::uint64_t seed, std::uint64_t step, std::uint64_t first, float* out,
+                           std::size_t count);
+
 }  // namespace vaednn::detail
