@@ -32,8 +32,8 @@ struct Options {
     std::size_t samples = 5000;
     std::size_t limit = 0;  // 0: every image of the split
     std::uint64_t seed = 0;
-    int threads = 0;  // 0: every CPU this process may use
-    std::string binarize = "none";
+    int threads = 0;       // 0: every CPU this process may use
+    std::string binarize;  // empty: as the checkpoint trained (fixed after dynamic, else none)
     std::string json;
 };
 
@@ -94,11 +94,15 @@ int run(const Options& o) {
                         "{}x{}",
                         config.image_rows, config.image_cols, set.rows, set.cols));
     }
+    const std::string binarize = !o.binarize.empty() ? o.binarize
+                                 : checkpoint.info.trainer.binarize == vaednn::Binarization::dynamic
+                                     ? "fixed"
+                                     : "none";
     std::vector<float> images = images_of(set, o.limit);
-    if (o.binarize == "fixed") vaednn::binarize_fixed(images, set.pixels_per_image(), 0);
+    if (binarize == "fixed") vaednn::binarize_fixed(images, set.pixels_per_image(), 0);
     const std::size_t count = images.size() / set.pixels_per_image();
     say("vae_eval: {} ({} {}, {} images{}), k = {}, seed {}, {} threads\n", o.checkpoint, dataset,
-        o.split, count, o.binarize == "fixed" ? ", binarized" : "", o.samples, o.seed, threads);
+        o.split, count, binarize == "fixed" ? ", binarized" : "", o.samples, o.seed, threads);
 
     ProgressPrinter printer(isatty(STDOUT_FILENO) != 0);
     vaednn::LogLikelihoodOptions options;
@@ -115,7 +119,7 @@ int run(const Options& o) {
     say("images       {}   time {:.2f} s\n", r.images, r.seconds);
     if (!o.json.empty()) {
         vaednn::EvaluationReport report{o.checkpoint, dataset, data_dir.string(), o.split,
-                                        o.binarize,   o.seed,  threads,           r};
+                                        binarize,     o.seed,  threads,           r};
         vaednn::write_evaluation_json(o.json, report);
         say("vae_eval: wrote {}\n", o.json);
     }
@@ -138,15 +142,16 @@ int main(int argc, char** argv) {
     cli.add_option("--split", o.split, "Which images to evaluate")
         ->check(CLI::IsMember({"test", "train"}));
     cli.add_option("--k", o.samples, "Importance samples per image (1 gives the ELBO's estimate)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+        ->check(vaednn::app::integer_between<std::size_t>(1, 1000000));
     cli.add_option("--limit", o.limit, "Evaluate the first N images only (0: all)");
     cli.add_option("--seed", o.seed, "Which importance samples to draw");
     cli.add_option("--threads", o.threads,
                    "Compute threads (default and most: the CPUs this process may use)")
-        ->check(CLI::Range(1, 1024));
+        ->check(vaednn::app::integer_between(1, 1024));
     cli.add_option("--binarize", o.binarize,
                    "none: grey levels as targets; fixed: one seeded Bernoulli draw per pixel, "
-                   "the same for every run")
+                   "the same for every run (default: fixed for a model trained with --binarize "
+                   "dynamic, else none)")
         ->check(CLI::IsMember({"none", "fixed"}));
     cli.add_option("--json", o.json, "Also write the results, per image too, to this JSON file");
     return vaednn::app::run_main("vae_eval", cli, argc, argv, [&] { return run(o); });

@@ -129,8 +129,15 @@ std::optional<EpochMetrics> Trainer::run_epoch(
         BatchPipeline pipeline(
             epoch_order(train_count_, options_.seed, epoch), options_.batch_size,
             data_.train.pixels_per_image(),
-            [this](std::span<const std::uint32_t> indices, std::span<float> out) {
+            [this, epoch](std::span<const std::uint32_t> indices, std::span<float> out) {
                 gather_batch(data_.train, indices, out);
+                if (options_.binarize == Binarization::dynamic) {
+                    const std::size_t pixels = data_.train.pixels_per_image();
+                    for (std::size_t b = 0; b < indices.size(); ++b) {
+                        binarize_images(out.subspan(b * pixels, pixels), pixels, options_.seed,
+                                        static_cast<std::uint64_t>(epoch), indices[b]);
+                    }
+                }
             },
             progress_.next_batch);
         const double stall_before = progress_.stall_seconds;
@@ -196,6 +203,7 @@ LossTerms Trainer::evaluate(const ImageSet& set) {
                   static_cast<std::uint32_t>(first));
         const std::span<float> batch(batch_.data(), n * pixels);
         gather_batch(set, std::span<const std::uint32_t>(indices.data(), n), batch);
+        if (options_.binarize != Binarization::none) binarize_fixed(batch, pixels, first);
         add_scaled(total, vae_.evaluate(batch), static_cast<double>(n));
     }
     divide(total, static_cast<double>(set.count));
