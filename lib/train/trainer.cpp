@@ -93,6 +93,10 @@ Trainer::Trainer(Vae& vae, const Dataset& data, TrainerOptions options)
         throw ConfigError(
             fmt::format("batch size {} is not in 1..{}", options.batch_size, kMaxBatchSize));
     }
+    if (options.binarize == Binarization::fixed) {
+        throw ConfigError(
+            "training binarizes its images none or dynamic; fixed is for evaluation sets");
+    }
     train_count_ =
         options.limit == 0 ? data.train.count : std::min(options.limit, data.train.count);
     if (train_count_ == 0 || data.test.count == 0) {
