@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "console.hpp"
+#include "flags.hpp"
 #include "vaednn/error.hpp"
 
 namespace vaednn::app {
@@ -48,6 +49,12 @@ int run_main(std::string_view name, CLI::App& cli, int argc, char** argv, Body&&
     } catch (const CLI::CallForVersion& e) {
         return cli.exit(e);
     } catch (const CLI::ParseError& e) {
+        if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+            if (const auto hint = suggest_flag(cli, argc, argv)) {
+                complain("{}: {} (see --help)\n", name, *hint);
+                return kExitUsage;
+            }
+        }
         complain("{}: {} (see --help)\n", name, e.what());
         return kExitUsage;
     }

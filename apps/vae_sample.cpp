@@ -175,7 +175,8 @@ int main(int argc, char** argv) {
         ->required();
     cli.add_option("--out", o.out, "Folder for the PNG files");
     cli.add_option("--data", o.data_dir, "Dataset folder (default: the one the run trained on)");
-    cli.add_option("--count", o.count, "Prior samples to draw")->check(CLI::Range(1, 4096));
+    cli.add_option("--count", o.count, "Prior samples to draw")
+        ->check(vaednn::app::integer_between<std::size_t>(1, 4096));
     cli.add_option("--seed", o.seed, "Which prior samples to draw");
     cli.add_option("--reconstruct", o.reconstruct, "Test images to reconstruct")
         ->delimiter(',')
@@ -183,11 +184,12 @@ int main(int argc, char** argv) {
     cli.add_option("--interpolate", o.interpolate, "Two test images to walk between")
         ->delimiter(',')
         ->expected(2);
-    cli.add_option("--steps", o.steps, "Images along the walk")->check(CLI::Range(1, 100));
+    cli.add_option("--steps", o.steps, "Images along the walk")
+        ->check(vaednn::app::integer_between<std::size_t>(1, 100));
     cli.add_option("--manifold", o.manifold, "Images per side of the 2-D manifold")
-        ->check(CLI::Range(1, 60));
+        ->check(vaednn::app::integer_between<std::size_t>(1, 60));
     cli.add_option("--threads", o.threads,
                    "Compute threads (default and most: the CPUs this process may use)")
-        ->check(CLI::Range(1, 1024));
+        ->check(vaednn::app::integer_between(1, 1024));
     return vaednn::app::run_main("vae_sample", cli, argc, argv, [&] { return run(o); });
 }

@@ -26,6 +26,7 @@
 #include "vaednn/dataset.hpp"
 #include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/evaluation.hpp"
 #include "vaednn/memory_estimate.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/report.hpp"
@@ -60,6 +61,8 @@ struct Options {
     std::string resume;
     std::size_t max_memory = default_memory_limit();
     bool quiet = false;
+    std::size_t eval_k = 0;  // 0: no log-likelihood at the end
+    std::string binarize = "none";
 
     static std::size_t default_memory_limit() {
         const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
@@ -119,6 +122,7 @@ vaednn::TrainingRun start_fresh(const Options& o, vaednn::TrainingHooks hooks) {
     setup.config.validate();
     setup.model_seed = o.seed;
     setup.trainer = {o.batch_size, o.seed, o.limit};
+    setup.trainer.binarize = vaednn::binarization_from_string(o.binarize);
     const vaednn::IdxLimits limits = memory_budget(o, setup.config, o.batch_size);
     return vaednn::TrainingRun(vaednn::load_dataset(dataset_dir(o, o.dataset), o.dataset, limits),
                                setup, std::move(hooks));
@@ -132,7 +136,7 @@ vaednn::TrainingRun resume_from(const Options& o, const CLI::App& cli, int threa
     // The model and the data order come from the checkpoint; flags that would change them are
     // refused rather than silently ignored.
     for (const char* flag : {"--hidden", "--latent", "--likelihood", "--lr", "--batch-size",
-                             "--seed", "--limit", "--dataset"}) {
+                             "--seed", "--limit", "--dataset", "--binarize"}) {
         if (cli.count(flag) > 0) {
             throw vaednn::ConfigError(
                 fmt::format("{} cannot be combined with --resume: the checkpoint fixes it", flag));
@@ -176,8 +180,11 @@ void print_start(const Options& o, const vaednn::TrainingRun& run, int threads,
         "{} parameters\n",
         c.image_cols, c.hidden, c.latent, c.decoder_channels[0], c.image_rows / 4, c.image_cols / 4,
         c.image_rows, c.image_cols, vaednn::to_string(c.likelihood), run.model().parameter_count());
-    say("training   {} epochs, batch {}, Adam lr {}, seed {}{}\n", o.epochs,
+    say("training   {} epochs, batch {}, Adam lr {}, seed {}{}{}\n", o.epochs,
         trainer.options().batch_size, c.adam.learning_rate, run.model().seed(),
+        trainer.options().binarize == vaednn::Binarization::dynamic
+            ? ", dynamically binarized images"
+            : "",
         o.resume.empty() ? std::string()
                          : fmt::format(", resumed at epoch {} batch {}", run.epochs_done() + 1,
                                        run.progress().next_batch + 1));
@@ -292,6 +299,26 @@ class Console : public vaednn::TrainingObserver {
     std::stop_source& stop_;
     bool progress_bar_;
 };
+
+// The importance-sampled log p(x) of the whole test set, once training is done (--eval-k).
+void report_log_likelihood(vaednn::TrainingRun& run, std::size_t k) {
+    const vaednn::ImageSet& test = run.data().test;
+    std::vector<std::uint32_t> indices(test.count);
+    for (std::size_t i = 0; i < test.count; ++i) indices[i] = static_cast<std::uint32_t>(i);
+    std::vector<float> images(test.count * test.pixels_per_image());
+    vaednn::gather_batch(test, indices, images);
+    // A model trained on binarised images is judged on the binarised test set, as each epoch's.
+    if (run.trainer().options().binarize != vaednn::Binarization::none) {
+        vaednn::binarize_fixed(images, test.pixels_per_image(), 0);
+    }
+    vaednn::LogLikelihoodOptions options;
+    options.samples = k;
+    const vaednn::LogLikelihoodResult r =
+        vaednn::estimate_log_likelihood(run.model(), images, options);
+    say("====> Test set: -ELBO {:.4f}  log p(x) {:.4f} ± {:.4f} nats (k = {}, {} test images, "
+        "{:.2f} s)\n",
+        r.negative_elbo, r.log_likelihood, r.log_likelihood_standard_error, k, r.images, r.seconds);
+}
 
 int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
     // Rank 0 alone speaks and writes: the others train beside it, silent.
@@ -411,6 +438,15 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
         }
     }
     finish();
+    if (root) {
+        // The latent map once, at the end: every epoch's would encode the whole test set.
+        try {
+            vaednn::write_latent_figure(out / "latent_map.png", run.model(), run.data().test);
+        } catch (const vaednn::Error& e) {
+            complain("vae_train: warning: the latent map was not written: {}\n", e.what());
+        }
+        if (o.eval_k > 0) report_log_likelihood(run, o.eval_k);
+    }
     return 0;
 }
 
@@ -430,14 +466,15 @@ int main(int argc, char** argv) {
     cli.add_option("--data-root", options.data_root,
                    "Where scripts/setup.sh put the downloaded datasets");
     cli.add_option("--epochs", options.epochs, "Train until this many epochs are done")
-        ->check(CLI::Range(1, 100000));
+        ->check(vaednn::app::integer_between(1, 100000));
     cli.add_option("--batch-size", options.batch_size, "Images per training step")
-        ->check(CLI::Range(1, 65536));
+        ->check(vaednn::app::integer_between<std::size_t>(1, vaednn::kMaxBatchSize));
     cli.add_option("--lr", options.learning_rate, "Adam's learning rate")
-        ->check(CLI::Range(1e-8, 1.0));
+        ->check(vaednn::app::positive_at_most(1.0));
     cli.add_option("--latent", options.latent, "Size of the latent code z")
-        ->check(CLI::Range(1, 4096));
-    cli.add_option("--hidden", options.hidden, "LSTM hidden size")->check(CLI::Range(1, 8192));
+        ->check(vaednn::app::integer_between(1, 4096));
+    cli.add_option("--hidden", options.hidden, "LSTM hidden size")
+        ->check(vaednn::app::integer_between(1, 8192));
     cli.add_option("--likelihood", options.likelihood,
                    "bernoulli (BCE on logits) or gaussian (unit variance)")
         ->check(CLI::IsMember({"bernoulli", "gaussian"}));
@@ -445,7 +482,7 @@ int main(int argc, char** argv) {
     cli.add_option("--threads", options.threads,
                    "Compute threads (oneDNN's OpenMP and oneTBB); default and most: the CPUs this "
                    "process may use (affinity and cgroup quota)")
-        ->check(CLI::Range(1, 1024));
+        ->check(vaednn::app::integer_between(1, 1024));
     cli.add_flag("--oversubscribe", options.oversubscribe,
                  "Run --threads as given even above the CPUs this process may use");
     cli.add_option("--limit", options.limit, "Train on the first N images only (0: all)");
@@ -461,11 +498,19 @@ int main(int argc, char** argv) {
         ->transform(CLI::AsSizeValue(false));
     cli.add_option("--checkpoint-every", options.checkpoint_every,
                    "Write the checkpoint every N epochs (and always at the end or on Ctrl-C)")
-        ->check(CLI::Range(1, 100000));
+        ->check(vaednn::app::integer_between(1, 100000));
     cli.add_option("--resume", options.resume,
                    "Continue the run saved in this checkpoint (the model, data order and "
                    "position come from it)");
     cli.add_flag("--quiet", options.quiet, "Print only the start table, epoch lines and errors");
+    cli.add_option("--binarize", options.binarize,
+                   "none: train on grey levels; dynamic: on a fresh seeded Bernoulli draw of "
+                   "each image every epoch (the test set binarized once)")
+        ->check(CLI::IsMember({"none", "dynamic"}));
+    cli.add_option("--eval-k", options.eval_k,
+                   "At the end, report the test set's importance-sampled log p(x) with this many "
+                   "samples per image (0: off; vae_eval does more)")
+        ->check(vaednn::app::integer_between<std::size_t>(0, 1000000));
     return vaednn::app::run_main("vae_train", cli, argc, argv, [&] {
         vaednn::Communicator world = vaednn::Communicator::from_environment();
         try {

@@ -100,5 +100,5 @@ foreach(pc vaednn-formats vaednn vaednn-figures)
 endforeach()
 
 if(TARGET vae_train)
-  install(TARGETS vae_train vae_sample RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS vae_train vae_sample vae_eval RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

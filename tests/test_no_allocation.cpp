@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "engine/graph.hpp"
+#include "vaednn/evaluation.hpp"
 #include "vaednn/model.hpp"
 #include "vaednn/runtime.hpp"
 
@@ -143,6 +144,32 @@ TEST(TrainingStep, AllocatesNothingOfOursAndCreatesNoPrimitiveAfterTheFirst) {
     // The same count every step at a batch size: nothing accumulates from step to step.
     EXPECT_EQ(onednn_calls[1], onednn_calls[2]);
     EXPECT_EQ(onednn_calls[4], onednn_calls[5]);
+}
+
+// The log-likelihood's chunk loop allocates nothing and builds nothing: its allocations are a
+// fixed set per call, the same for 4 samples per image (one chunk) as for 64 (sixteen chunks).
+TEST(LogLikelihood, ChunksAllocateNothingAndCreateNoPrimitive) {
+    void* warm[4];
+    backtrace(warm, 4);
+    set_compute_threads(2);
+    Vae vae(VaeConfig{}, 1);
+    const std::vector<float> images(4 * 784, 0.25f);
+    LogLikelihoodOptions options;
+    options.chunk = 16;
+    options.samples = 4;
+    estimate_log_likelihood(vae, images, options);  // builds the inference graph for 16
+    long calls[2] = {0, 0};
+    for (int run = 0; run < 2; ++run) {
+        options.samples = run == 0 ? 4 : 64;
+        const std::int64_t primitives_before = detail::primitives_created();
+        g_ours.reset();
+        g_counting = true;
+        estimate_log_likelihood(vae, images, options);
+        g_counting = false;
+        calls[run] = g_ours.calls.load();
+        EXPECT_EQ(detail::primitives_created() - primitives_before, 0);
+    }
+    EXPECT_EQ(calls[0], calls[1]) << "allocations grow with the number of chunks";
 }
 
 }  // namespace

@@ -153,6 +153,36 @@ TEST_F(TrainingRuns, StoppedMidEpochSavedAndResumedEqualsAnUninterruptedRun) {
     EXPECT_EQ(resumed.timing(RuntimeInfo{}, 1).images, 80u);
 }
 
+TEST_F(TrainingRuns, DynamicBinarizationResumesBitForBit) {
+    TrainingSetup setup = tiny_setup();
+    setup.trainer.binarize = Binarization::dynamic;
+    TrainingRun straight(tiny_data(), setup);
+    ASSERT_TRUE(straight.run_epoch());
+    ASSERT_TRUE(straight.run_epoch());
+    // Binarised bars (230/255 -> mostly 1, sometimes 0) train differently from grey ones.
+    TrainingRun grey(tiny_data(), tiny_setup());
+    ASSERT_TRUE(grey.run_epoch());
+    EXPECT_NE(grey.history()[0].train.loss, straight.history()[0].train.loss);
+
+    TrainingRun first(tiny_data(), setup);
+    std::stop_source stop;
+    Recorder recorder(&stop, 2);
+    EXPECT_FALSE(first.run_epoch(&recorder, stop.get_token()).has_value());
+    const fs::path file = dir() / "checkpoint.safetensors";
+    first.save_checkpoint(file);
+    const Checkpoint checkpoint = read_checkpoint(file);
+    EXPECT_EQ(checkpoint.info.trainer.binarize, Binarization::dynamic);
+    TrainingRun resumed = TrainingRun::resume(checkpoint, tiny_data());
+    EXPECT_EQ(resumed.trainer().options().binarize, Binarization::dynamic);
+    const std::optional<EpochMetrics> one = resumed.run_epoch();
+    ASSERT_TRUE(one.has_value());
+    expect_same_losses(*one, straight.history()[0]);
+    const std::optional<EpochMetrics> two = resumed.run_epoch();
+    ASSERT_TRUE(two.has_value());
+    expect_same_losses(*two, straight.history()[1]);
+    EXPECT_EQ(resumed.timing(RuntimeInfo{}, 1).binarize, "dynamic");
+}
+
 TEST_F(TrainingRuns, AStopOnTheEpochsLastStepFinishesTheEpoch) {
     TrainingRun run(tiny_data(), tiny_setup());
     std::stop_source stop;

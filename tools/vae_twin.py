@@ -10,6 +10,9 @@ comparison. Run with Debian's interpreter (/usr/bin/python3) and python3-torch.
       median time of a training step (or of the forward pass with the loss)
   vae_twin.py eval-checkpoint --checkpoint out/checkpoint.safetensors --out eval.safetensors
       load a vae_train checkpoint (strict load_state_dict) and write the loss of a fixed batch
+  vae_twin.py log-likelihood --checkpoint out/checkpoint.safetensors --k 1000 --limit 100
+      the importance-sampled log p(x) of test images, as vae_eval computes it; --noise counter
+      draws vae_eval's own noise, --compare vae_eval.json checks its per-image numbers
 """
 import argparse
 import json
@@ -242,6 +245,148 @@ def command_eval_checkpoint(args):
     print(f"{args.checkpoint}: PyTorch loss {loss.item():.6f} on {args.count} test images")
 
 
+# ----------------------------------------------------------------------------- log-likelihood
+
+MASK64 = (1 << 64) - 1
+
+
+def mix64(x):
+    """SplitMix64's finaliser on uint64 arrays, as lib/model/counter_rng.hpp (wrapping)."""
+    x = np.asarray(x, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def mix64_int(x):
+    return int(mix64(np.array([x & MASK64], dtype=np.uint64))[0])
+
+
+def counter_normals(seed, step, first, count):
+    """Elements first .. first+count-1 of the library's standard_normal(seed, step) stream."""
+    with np.errstate(over="ignore"):
+        stream = np.uint64(mix64_int(seed ^ mix64_int(step + 0x632BE59BD9B4E019)))
+        e = np.arange(first, first + count, dtype=np.uint64)
+        pair = e // np.uint64(2)
+        a = mix64(stream + np.uint64(2) * pair)
+        b = mix64(stream + np.uint64(2) * pair + np.uint64(1))
+    unit = lambda bits: ((bits >> np.uint64(11)).astype(np.float64) + 1.0) / 9007199254740992.0
+    radius = np.sqrt(-2.0 * np.log(unit(a)))
+    angle = 2.0 * math.pi * unit(b)
+    return np.where(e % np.uint64(2) == 0, radius * np.cos(angle),
+                    radius * np.sin(angle)).astype(np.float32)
+
+
+EVALUATION_STREAM = 0x1A7E5A3B1E5EED      # lib/model/importance_noise.hpp
+BINARIZE_STREAM = 0xB1A4A41CE5EED5        # lib/data/binarize.cpp
+FIXED_BINARIZE_SEED, FIXED_BINARIZE_EPOCH = 0x7E57B1A4, MASK64
+
+
+def binarize_fixed(x):
+    """The library's fixed binarisation (binarize_fixed) of images x [N, rows, cols]."""
+    with np.errstate(over="ignore"):
+        stream = mix64_int(FIXED_BINARIZE_SEED ^ mix64_int(FIXED_BINARIZE_EPOCH ^ BINARIZE_STREAM)
+                           ^ BINARIZE_STREAM)
+        bits = mix64(np.uint64(stream) + np.arange(x.numel(), dtype=np.uint64))
+    u = (bits >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    return torch.from_numpy((u < x.reshape(-1).numpy()).astype(np.float32)).view_as(x)
+
+
+def load_checkpoint_model(path):
+    tensors, metadata = read_safetensors(path)
+    saved = json.loads(metadata["config"])
+    config = Config(hidden=saved["hidden"], latent=saved["latent"],
+                    channels=saved["decoder_channels"], side=saved["image_rows"],
+                    likelihood=saved["likelihood"])
+    model = Vae(config)
+    state = {name: torch.from_numpy(value) for name, value in tensors.items()
+             if not name.startswith("adam.")}
+    model.load_state_dict(state, strict=True)
+    return model, metadata
+
+
+def log_likelihood(model, x, k, seed, noise, chunk):
+    """Per-image importance-sampled log p(x) and single-sample -ELBO, in float64 nats."""
+    c = model.config
+    n, latent = x.shape[0], c.latent
+    pixels = x[0].numel()
+    noise_seed = mix64_int(seed ^ EVALUATION_STREAM)
+    generator = torch.Generator().manual_seed(seed)
+    ll, nelbo = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
+    with torch.no_grad():
+        for i in range(n):
+            mu, logvar = model.encoder(x[i:i + 1])
+            target = x[i].reshape(1, pixels).double()
+            if noise == "counter":
+                eps_all = torch.from_numpy(counter_normals(noise_seed, i, 0, k * latent))
+            else:
+                eps_all = torch.randn(k * latent, generator=generator)
+            eps_all = eps_all.view(k, latent)
+            log_w = []
+            for s0 in range(0, k, chunk):
+                eps = eps_all[s0:s0 + chunk]
+                z = mu + torch.exp(0.5 * logvar) * eps
+                out = model.decoder(z).reshape(len(z), pixels).double()
+                if c.likelihood == "bernoulli":
+                    log_px = (target * out - F.softplus(out)).sum(1)
+                else:
+                    log_px = -(0.5 * (target - out) ** 2 + 0.5 * math.log(2 * math.pi)).sum(1)
+                zd, ed = z.double(), eps.double()
+                log_ratio = (-0.5 * zd ** 2 + 0.5 * ed ** 2 + 0.5 * logvar.double()).sum(1)
+                if s0 == 0:
+                    kl = -0.5 * torch.sum(1 + logvar.double() - mu.double() ** 2
+                                          - logvar.double().exp())
+                    nelbo[i] = -log_px[0] + kl
+                log_w.append(log_px + log_ratio)
+            ll[i] = torch.logsumexp(torch.cat(log_w), 0) - math.log(k)
+    return ll, nelbo
+
+
+def command_log_likelihood(args):
+    torch.set_num_threads(args.threads)
+    ours = None
+    if args.compare:
+        with open(args.compare) as f:
+            ours = json.load(f)
+        # Everything that picks the numbers comes from vae_eval's report.
+        args.k, args.limit, args.seed = ours["k"], ours["images"], ours["seed"]
+        args.split, args.binarize = ours["split"], ours["binarize"]
+        args.data = args.data or ours["data_dir"]
+    model, metadata = load_checkpoint_model(args.checkpoint)
+    data_dir = args.data or json.loads(metadata["dataset"])["dir"]
+    raw = read_idx(find_idx(data_dir, ("t10k" if args.split == "test" else "train")
+                            + "-images-idx3-ubyte"))
+    raw = raw[:args.limit] if args.limit > 0 else raw
+    x = torch.from_numpy(raw.astype(np.float32) * np.float32(1.0 / 255.0))  # as gather_batch
+    if args.binarize == "fixed":
+        x = binarize_fixed(x)
+    start = time.perf_counter()
+    ll, nelbo = log_likelihood(model, x, args.k, args.seed, args.noise, args.chunk)
+    seconds = time.perf_counter() - start
+    n = len(ll)
+    se = lambda v: (v.std().item() / math.sqrt(n)) if n > 1 else 0.0
+    result = {"images": n, "k": args.k, "seed": args.seed, "noise": args.noise,
+              "log_likelihood": ll.mean().item(), "log_likelihood_standard_error": se(ll),
+              "negative_elbo": nelbo.mean().item(), "negative_elbo_standard_error": se(nelbo),
+              "seconds": seconds, "per_image_log_likelihood": ll.tolist()}
+    print(f"twin -ELBO     {result['negative_elbo']:.4f} ± {se(nelbo):.4f} nats")
+    print(f"twin log p(x)  {result['log_likelihood']:.4f} ± {se(ll):.4f} nats  (k = {args.k}, "
+          f"{args.noise} noise, {n} images, {seconds:.2f} s)")
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+    if ours is not None:
+        theirs = torch.tensor(ours["per_image_log_likelihood"], dtype=torch.float64)
+        worst = (theirs - ll).abs().max().item()
+        mean_gap = abs(ours["log_likelihood"] - result["log_likelihood"])
+        print(f"vae_eval log p(x) {ours['log_likelihood']:.4f}: mean differs by {mean_gap:.5f}, "
+              f"the worst image by {worst:.5f} nats (tolerance {args.tolerance})")
+        if mean_gap > args.tolerance or (args.noise == "counter" and worst > args.tolerance):
+            sys.exit("FAIL: vae_eval and the twin disagree")
+        print("PASS: vae_eval's log-likelihood equals the twin's")
+
+
 # ----------------------------------------------------------------------------- benchmark
 
 def command_bench(args):
@@ -371,6 +516,24 @@ def main():
     evaluate.add_argument("--count", type=int, default=16)
     evaluate.add_argument("--seed", type=int, default=5)
     evaluate.set_defaults(run=command_eval_checkpoint)
+
+    ll = sub.add_parser("log-likelihood", help="importance-sampled log p(x) of a checkpoint")
+    ll.add_argument("--checkpoint", required=True)
+    ll.add_argument("--data", default="", help="default: the checkpoint's dataset folder")
+    ll.add_argument("--split", choices=["test", "train"], default="test")
+    ll.add_argument("--limit", type=int, default=100, help="first N images (0: all)")
+    ll.add_argument("--k", type=int, default=1000)
+    ll.add_argument("--seed", type=int, default=0)
+    ll.add_argument("--binarize", choices=["none", "fixed"], default="none")
+    ll.add_argument("--noise", choices=["counter", "torch"], default="counter",
+                    help="counter: vae_eval's own draws; torch: torch.randn")
+    ll.add_argument("--chunk", type=int, default=500, help="samples decoded at once")
+    ll.add_argument("--threads", type=int, default=2)
+    ll.add_argument("--json", default="")
+    ll.add_argument("--compare", default="",
+                    help="vae_eval --json output: take its settings, check its numbers")
+    ll.add_argument("--tolerance", type=float, default=0.2)
+    ll.set_defaults(run=command_log_likelihood)
 
     args = parser.parse_args()
     args.run(args)

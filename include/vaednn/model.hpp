@@ -97,6 +97,9 @@ class VAEDNN_EXPORT Vae {
     // Pixel means from latent codes (N x latent): sigmoid(logits) for Bernoulli, the Gaussian's
     // mean otherwise. N x rows x cols.
     void decode(std::span<const float> z, std::span<float> pixels);
+    // The decoder's raw outputs from latent codes (N x latent): logits for Bernoulli, the
+    // Gaussian's means otherwise. N x rows x cols. Runs the same inference graph as decode().
+    void decode_logits(std::span<const float> z, std::span<float> logits);
     // Pixel means of N = pixels.size() / (rows x cols) images decoded from z ~ N(0, I), drawn
     // from the model's seeded generator.
     void sample(std::span<float> pixels);

@@ -39,8 +39,9 @@ struct TimingReport {
     double stall_seconds = 0.0;  // the training thread waiting for batches
     std::size_t images = 0;      // trained on by this process
     RuntimeInfo runtime;
-    int threads = 0;            // compute threads used
-    int threads_requested = 0;  // what --threads asked (0: the default, every usable CPU)
+    int threads = 0;                // compute threads used
+    int threads_requested = 0;      // what --threads asked (0: the default, every usable CPU)
+    std::string binarize = "none";  // the training images: none (grey levels) or dynamic
 };
 
 VAEDNN_EXPORT void write_timing_json(const std::filesystem::path& file, const TimingReport& report);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vaednn/binarize.hpp"
 #include "vaednn/dataset.hpp"
 #include "vaednn/model.hpp"
 
@@ -22,6 +23,9 @@ struct TrainerOptions {
     std::size_t batch_size = 128;
     std::uint64_t seed = 1;  // the data order; the model's noise has its own seed
     std::size_t limit = 0;   // train on the first `limit` images only (0: all)
+    // dynamic: each epoch trains on a fresh Bernoulli draw of every image, a pure function of
+    // (seed, epoch, image index); the test set is then binarised once (binarize_fixed).
+    Binarization binarize = Binarization::none;
 };
 
 struct EpochMetrics {

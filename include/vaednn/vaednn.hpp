@@ -4,6 +4,7 @@
 #pragma once
 
 #include "vaednn/atomic_file.hpp"
+#include "vaednn/binarize.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/communicator.hpp"
 #include "vaednn/config.hpp"
@@ -11,6 +12,7 @@
 #include "vaednn/dataset.hpp"
 #include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/evaluation.hpp"
 #include "vaednn/export.hpp"
 #include "vaednn/figures.hpp"
 #include "vaednn/idx.hpp"

@@ -219,6 +219,7 @@ void save_checkpoint(const std::filesystem::path& file, const Vae& vae, const Tr
         {"batch_size", o.batch_size},
         {"data_seed", o.seed},
         {"limit", o.limit},
+        {"binarize", to_string(o.binarize)},
         {"epochs_done", p.epochs_done},
         {"next_batch", p.next_batch},
         {"epoch_sums", loss_to_json(p.sums)},
@@ -307,6 +308,16 @@ CheckpointInfo checkpoint_info(const std::filesystem::path& path,
     info.trainer.batch_size = state.integer<std::size_t>("batch_size", 1, kMaxBatchSize);
     info.trainer.seed = state.integer<std::uint64_t>("data_seed", 0, kAnyU64);
     info.trainer.limit = state.integer<std::size_t>("limit", 0, kMaxImages);
+    // Written since binarisation was added; older checkpoints trained on grey levels.
+    if (state.has("binarize")) {
+        const std::string binarize = state.text("binarize", 16);
+        if (binarize != "none" && binarize != "dynamic") {
+            throw CheckpointError(path, fmt::format("state field 'binarize' is '{}', neither "
+                                                    "'none' nor 'dynamic'",
+                                                    detail::quoted_excerpt(binarize)));
+        }
+        info.trainer.binarize = binarization_from_string(binarize);
+    }
     info.progress.epochs_done = state.integer<int>("epochs_done", 0, kMaxEpochs);
     info.progress.next_batch = state.integer<std::size_t>("next_batch", 0, kMaxImages);
     info.progress.sums = loss_from(state.object("epoch_sums"));

@@ -112,6 +112,7 @@ void write_timing_json(const std::filesystem::path& file, const TimingReport& r)
                            {"stall_share_of_step_time",
                             r.train_seconds > 0.0 ? r.stall_seconds / r.train_seconds : 0.0}}},
                          {"images", r.images},
+                         {"binarize", r.binarize},
                          {"images_per_second",
                           loop_seconds > 0.0 ? static_cast<double>(r.images) / loop_seconds : 0.0},
                          {"environment",
@@ -125,6 +126,11 @@ void write_timing_json(const std::filesystem::path& file, const TimingReport& r)
 }
 
 std::string format_timing_table(const TimingReport& r) {
+    if (r.steps.steps == 0) {
+        // A run of one step per process has only its warm-up step, which is never timed.
+        return "timing: no steps were timed (the first step is warm-up and left out); train "
+               "for more than one step for a timing report\n";
+    }
     double node_total = 0.0;
     for (const NodeTiming& n : r.nodes) node_total += n.mean_seconds;
     std::string out = fmt::format(

@@ -25,7 +25,7 @@ constexpr const char* kProbeName = ".vaednn.write-probe";
 
 bool is_run_file(const std::string& name) {
     static const std::regex pattern(
-        R"((checkpoint\.safetensors|metrics\.csv|timing\.json|loss_curves\.png|)"
+        R"((checkpoint\.safetensors|metrics\.csv|timing\.json|loss_curves\.png|latent_map\.png|)"
         R"((samples|reconstruction)_epoch_[0-9]+\.png))");
     return std::regex_match(name, pattern);
 }

@@ -89,6 +89,16 @@ double unit_open_zero(std::uint64_t bits) {
     return (static_cast<double>(bits >> 11) + 1.0) * (1.0 / 9007199254740992.0);
 }
 
+// Element e of a step's sequence: the cosine (even e) or sine (odd e) half of Box-Muller pair
+// e / 2, with the same operations as standard_normal's whole-batch loop, so every way of drawing
+// a slice agrees with it bit for bit.
+float normal_at(std::uint64_t stream, std::uint64_t e) {
+    const std::uint64_t pair = e / 2;
+    const double radius = std::sqrt(-2.0 * std::log(unit_open_zero(mix64(stream + 2 * pair))));
+    const double angle = 2.0 * std::numbers::pi * unit_open_zero(mix64(stream + 2 * pair + 1));
+    return static_cast<float>(radius * (e % 2 == 0 ? std::cos(angle) : std::sin(angle)));
+}
+
 }  // namespace
 
 void standard_normal(std::uint64_t seed, std::uint64_t step, float* out, std::size_t count) {
@@ -110,16 +120,13 @@ void standard_normal(std::uint64_t seed, std::uint64_t step, std::size_t first, 
                      std::size_t count) {
     const std::uint64_t stream = mix64(seed ^ mix64(step + 0x632BE59BD9B4E019ull));
 #pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < count; ++i) {
-        // Element e is the cosine (even e) or sine (odd e) half of Box-Muller pair e / 2, computed
-        // with the same operations as above, so the two functions agree bit for bit.
-        const std::size_t e = first + i, k = e / 2;
-        const std::uint64_t a = mix64(stream + 2 * k);
-        const std::uint64_t b = mix64(stream + 2 * k + 1);
-        const double radius = std::sqrt(-2.0 * std::log(unit_open_zero(a)));
-        const double angle = 2.0 * std::numbers::pi * unit_open_zero(b);
-        out[i] = static_cast<float>(radius * (e % 2 == 0 ? std::cos(angle) : std::sin(angle)));
-    }
+    for (std::size_t i = 0; i < count; ++i) out[i] = normal_at(stream, first + i);
+}
+
+void standard_normal_slice(std::uint64_t seed, std::uint64_t step, std::uint64_t first, float* out,
+                           std::size_t count) {
+    const std::uint64_t stream = mix64(seed ^ mix64(step + 0x632BE59BD9B4E019ull));
+    for (std::size_t i = 0; i < count; ++i) out[i] = normal_at(stream, first + i);
 }
 
 }  // namespace vaednn::detail

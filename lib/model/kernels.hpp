@@ -47,4 +47,9 @@ void standard_normal(std::uint64_t seed, std::uint64_t step, float* out, std::si
 void standard_normal(std::uint64_t seed, std::uint64_t step, std::size_t first, float* out,
                      std::size_t count);
 
+// Draws first .. first + count - 1 of standard_normal(seed, step, ...)'s sequence: any slice of
+// a long stream without drawing what comes before it. Serial (callers parallelise over slices).
+void standard_normal_slice(std::uint64_t seed, std::uint64_t step, std::uint64_t first, float* out,
+                           std::size_t count);
+
 }  // namespace vaednn::detail

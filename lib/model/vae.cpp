@@ -536,6 +536,19 @@ void Vae::decode(std::span<const float> z, std::span<float> pixels) {
     }
 }
 
+void Vae::decode_logits(std::span<const float> z, std::span<float> logits) {
+    const auto latent = static_cast<std::size_t>(impl_->latent());
+    const auto per_image = static_cast<std::size_t>(impl_->config.pixels());
+    if (z.empty() || z.size() % latent != 0 || logits.size() != z.size() / latent * per_image) {
+        throw ConfigError(fmt::format("decode_logits: z must hold N x {} floats and logits N x {}",
+                                      latent, per_image));
+    }
+    ModelGraph& g = impl_->graph_for(z.size() / latent, Pass::inference);
+    std::memcpy(g.z.get_data_handle(), z.data(), z.size_bytes());
+    g.graph.run(impl_->stream, "decoder");
+    std::memcpy(logits.data(), g.logits.get_data_handle(), logits.size_bytes());
+}
+
 void Vae::sample(std::span<float> pixels) {
     const auto per_image = static_cast<std::size_t>(impl_->config.pixels());
     if (pixels.empty() || pixels.size() % per_image != 0) {

@@ -104,6 +104,10 @@ Trainer::Trainer(Vae& vae, const Dataset& data, TrainerOptions options)
         throw ConfigError(
             fmt::format("batch size {} is not in 1..{}", options.batch_size, kMaxBatchSize));
     }
+    if (options.binarize == Binarization::fixed) {
+        throw ConfigError(
+            "training binarizes its images none or dynamic; fixed is for evaluation sets");
+    }
     train_count_ =
         options.limit == 0 ? data.train.count : std::min(options.limit, data.train.count);
     if (train_count_ == 0 || data.test.count == 0) {
@@ -152,8 +156,15 @@ std::optional<EpochMetrics> Trainer::run_epoch(
         BatchPipeline pipeline(
             epoch_order(train_count_, options_.seed, epoch), options_.batch_size,
             data_.train.pixels_per_image(),
-            [this](std::span<const std::uint32_t> indices, std::span<float> out) {
+            [this, epoch](std::span<const std::uint32_t> indices, std::span<float> out) {
                 gather_batch(data_.train, indices, out);
+                if (options_.binarize == Binarization::dynamic) {
+                    const std::size_t pixels = data_.train.pixels_per_image();
+                    for (std::size_t b = 0; b < indices.size(); ++b) {
+                        binarize_images(out.subspan(b * pixels, pixels), pixels, options_.seed,
+                                        static_cast<std::uint64_t>(epoch), indices[b]);
+                    }
+                }
             },
             progress_.next_batch);
         const double stall_before = progress_.stall_seconds;
@@ -249,6 +260,9 @@ LossTerms Trainer::evaluate(const ImageSet& set) {
                   static_cast<std::uint32_t>(first + mine.first));
         const std::span<float> batch(batch_.data(), mine.count * pixels);
         gather_batch(set, std::span<const std::uint32_t>(indices.data(), mine.count), batch);
+        if (options_.binarize != Binarization::none) {
+            binarize_fixed(batch, pixels, first + mine.first);
+        }
         const LossTerms loss =
             communicator_ == nullptr ? vae_.evaluate(batch) : vae_.evaluate(batch, {mine.first, n});
         add_scaled(total, loss, static_cast<double>(mine.count));

@@ -127,6 +127,7 @@ TimingReport TrainingRun::timing(const RuntimeInfo& runtime, int threads) const 
     report.images = r.images;
     report.runtime = runtime;
     report.threads = threads;
+    report.binarize = to_string(r.trainer.options().binarize);
     return report;
 }
 

@@ -1,0 +1,85 @@
+// Held-out evaluation of a trained model: the negative ELBO (reconstruction and KL apart) and the
+// importance-sampled log-likelihood of Burda et al. (IWAE),
+//   log p(x) ≈ log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x),   z_i ~ q(z|x),
+// which is a lower bound on log p(x) in expectation that tightens as k grows, and equals the
+// single-sample ELBO in expectation for k = 1.
+//
+// Each batch of images is encoded once; its k samples per image are then decoded in fixed-size
+// chunks through the model's inference graph, so memory stays bounded whatever k is. The noise of
+// sample s of image j is a pure function of (seed, j, s): results do not depend on the chunk size,
+// the thread count or which images are evaluated together.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vaednn/export.hpp"
+#include "vaednn/model.hpp"
+
+namespace vaednn {
+
+struct LogLikelihoodOptions {
+    std::size_t samples = 5000;  // k, importance samples per image (at least 1)
+    std::uint64_t seed = 0;      // picks the noise; the model's own noise streams are untouched
+    // Rows decoded per run of the inference graph (and images encoded per run); 0: the model's
+    // reference batch. Changes the speed and memory only, not the result.
+    std::size_t chunk = 0;
+    // The index of images[0] within its set: the noise of image j is drawn for first_image + j,
+    // so evaluating a set in pieces gives the same numbers as evaluating it whole.
+    std::size_t first_image = 0;
+};
+
+struct EvaluationProgress {
+    std::size_t samples_done = 0;  // images x k decoded so far
+    std::size_t samples_total = 0;
+    std::size_t images_done = 0;  // images whose estimate is complete
+    std::size_t images_total = 0;
+};
+using EvaluationCallback = std::function<void(const EvaluationProgress&)>;
+
+// Nats per image; means over the images, with the standard error of each mean.
+struct LogLikelihoodResult {
+    std::size_t images = 0;
+    std::size_t samples = 0;  // k
+    // The single-sample negative ELBO, from each image's first importance sample z_0 and the
+    // analytic KL: reconstruction = -log p(x|z_0), kl = KL(q(z|x) || N(0, I)).
+    double reconstruction = 0.0;
+    double kl = 0.0;
+    double negative_elbo = 0.0;
+    double negative_elbo_standard_error = 0.0;
+    double log_likelihood = 0.0;  // mean of the per-image estimates of log p(x)
+    double log_likelihood_standard_error = 0.0;
+    std::vector<double> per_image_log_likelihood;
+    std::vector<double> per_image_negative_elbo;
+    double seconds = 0.0;
+};
+
+// Evaluates `images` (N x rows x cols floats in [0, 1]; grey levels are allowed as targets, as
+// training uses them) on the model's inference path. `progress` is called after every chunk, on
+// the calling thread. Throws ConfigError for an empty or ragged image set or k = 0.
+VAEDNN_EXPORT LogLikelihoodResult estimate_log_likelihood(Vae& vae, std::span<const float> images,
+                                                          const LogLikelihoodOptions& options,
+                                                          const EvaluationCallback& progress = {});
+
+// What an evaluation ran on, for its report.
+struct EvaluationReport {
+    std::string checkpoint;
+    std::string dataset;
+    std::string data_dir;
+    std::string split;     // "test" or "train"
+    std::string binarize;  // "none" or "fixed"
+    std::uint64_t seed = 0;
+    int threads = 0;
+    LogLikelihoodResult result;
+};
+
+// Writes the report as one JSON object, per-image values included, atomically. Throws IoError.
+VAEDNN_EXPORT void write_evaluation_json(const std::filesystem::path& file,
+                                         const EvaluationReport& report);
+
+}  // namespace vaednn

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# vae_eval from the command line: the result lines and the JSON report of a small checkpoint,
+# plain progress lines when stdout is not a terminal, exit code 2 with one sentence for a bad
+# flag, 1 for a checkpoint that cannot be read; and vae_train --eval-k reporting log p(x) at the
+# end of training. Usage: eval_cli.sh VAE_TRAIN VAE_EVAL WORK_DIR MNIST_DIR
+source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
+vae_train="$1" vae_eval="$2" work="$3" mnist="$4"
+begin_script_test "$work"
+make_mini_mnist "$mnist" "$work/data" 256 40
+
+expect 0 '====> Test set: -ELBO [0-9.]+  log p\(x\) -[0-9.]+ ± [0-9.]+ nats \(k = 8, 40 test images' \
+  "$vae_train" --data "$work/data" --threads 2 --epochs 1 --hidden 32 --latent 4 --quiet \
+  --eval-k 8 --out "$work/run"
+checkpoint="$work/run/checkpoint.safetensors"
+
+expect 0 '^-ELBO +[0-9.]+ ± [0-9.]+ nats +\(reconstruction [0-9.]+, KL [0-9.]+\)$' \
+  "$vae_eval" "$checkpoint" --k 20 --limit 30 --threads 2 --json "$work/eval.json"
+grep -Eq '^log p\(x\) +-[0-9.]+ ± [0-9.]+ nats +\(k = 20, importance sampled\)$' <<<"$out" ||
+  fail "no log p(x) line"
+grep -Eq '^images +30 +time [0-9.]+ s$' <<<"$out" || fail "no images line"
+grep -q 'vae_eval: 100% (30 of 30 images)' <<<"$out" || fail "no plain progress line"
+grep -q '"per_image_log_likelihood"' "$work/eval.json" || fail "eval.json lacks per-image values"
+grep -q '"k": 20' "$work/eval.json" || fail "eval.json lacks k"
+ls -a "$work" | grep -q '\.tmp-' && fail "a temporary was left beside eval.json"
+
+# The same seed gives the same numbers; the estimate is at least the ELBO's (on average).
+expect 0 'log p\(x\)' "$vae_eval" --checkpoint "$checkpoint" --k 20 --limit 30 --threads 2 \
+  --json "$work/again.json"
+cmp -s <(grep -v seconds "$work/eval.json") <(grep -v seconds "$work/again.json") ||
+  fail "the same seed gave different numbers"
+expect 0 'mnist train, 10 images, binarized' "$vae_eval" "$checkpoint" --k 4 --limit 10 --binarize fixed \
+  --data "$work/data" --split train
+
+expect 2 "vae_eval: --k: '0' must be between 1 and 1000000" "$vae_eval" "$checkpoint" --k 0
+expect 2 "vae_eval: --k: 'many' is not a number" "$vae_eval" "$checkpoint" --k many
+expect 2 'vae_eval: --kk is not an option; did you mean --k\?' "$vae_eval" "$checkpoint" --kk 5
+expect 2 'vae_eval: --split: .*see --help' "$vae_eval" "$checkpoint" --split valid
+expect 2 'vae_eval: --binarize: .*see --help' "$vae_eval" "$checkpoint" --binarize dynamic
+expect 2 'vae_eval: .*checkpoint is required' "$vae_eval" --k 3
+expect 1 'vae_eval: .*missing.safetensors' "$vae_eval" "$work/missing.safetensors"
+echo "PASS: vae_eval"
