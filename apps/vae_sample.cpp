@@ -1,6 +1,8 @@
-// vae_sample: pictures from a trained model's checkpoint — a grid of prior samples, chosen test
-// images above their reconstructions, a walk through latent space between two test images, and,
-// for a 2-D latent space, the decoded manifold.
+// vae_sample: pictures from a trained model's checkpoint — a grid of prior samples, test images
+// above their reconstructions, a walk through latent space between two test images, the decoded
+// manifold (the latent plane, or the test set's two principal directions) and the latent map.
+// It writes the pictures asked for; with none asked, samples, one reconstruction per class, the
+// manifold and the latent map.
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -17,6 +19,7 @@
 #include "vaednn/dataset.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/figures.hpp"
+#include "vaednn/latent_map.hpp"
 #include "vaednn/runtime.hpp"
 #include "vaednn/trainer.hpp"
 
@@ -30,12 +33,29 @@ struct Options {
     std::string data_dir;  // empty: where the checkpoint's run read its data
     std::size_t count = 64;
     std::uint64_t seed = 0;
-    std::vector<std::size_t> reconstruct = {0, 1, 2, 3, 4, 5, 6, 7};
+    std::vector<std::size_t> reconstruct;  // empty: the first test image of each class
     std::vector<std::size_t> interpolate = {0, 1};
     std::size_t steps = 10;
     std::size_t manifold = 20;
     int threads = 0;  // 0: every CPU this process may use
+    // Which pictures: those whose options were given, or with none given the default set.
+    bool samples = true, reconstructions = true, interpolation = false, manifold_grid = true,
+         latent_map = true;
 };
+
+// The first test image of each class the set holds.
+std::vector<std::size_t> one_per_class(const vaednn::ImageSet& test) {
+    std::vector<std::size_t> picks;
+    for (unsigned label = 0; label < 10; ++label) {
+        for (std::size_t i = 0; i < test.count && i < test.labels.size(); ++i) {
+            if (test.labels[i] == label) {
+                picks.push_back(i);
+                break;
+            }
+        }
+    }
+    return picks;
+}
 
 // Posterior means of test images `indices`.
 std::vector<float> encode_means(vaednn::Vae& vae, const vaednn::ImageSet& test,
@@ -59,20 +79,28 @@ std::vector<float> encode_means(vaednn::Vae& vae, const vaednn::ImageSet& test,
     return mu;
 }
 
-// Chosen test images above their reconstructions, and a walk between two of them.
-void write_test_image_pictures(const Options& o, vaednn::Vae& vae, const vaednn::ImageSet& test,
-                               const fs::path& out) {
-    const auto latent = static_cast<std::size_t>(vae.config().latent);
+// Test images above their reconstructions, captioned with their index and label.
+void write_reconstruction_picture(const Options& o, vaednn::Vae& vae, const vaednn::ImageSet& test,
+                                  const fs::path& file) {
     const std::size_t rows = test.rows, cols = test.cols, pixels = rows * cols;
+    const std::vector<std::size_t> chosen = o.reconstruct.empty() ? one_per_class(test) : o.reconstruct;
     std::vector<float> originals;
-    const std::vector<float> mu = encode_means(vae, test, o.reconstruct, &originals);
-    const std::size_t n = o.reconstruct.size();
-    std::vector<float> grid = originals;
-    grid.resize(2 * n * pixels);
-    vae.decode(mu, std::span<float>(grid.data() + n * pixels, n * pixels));
-    vaednn::write_image_grid(out / "reconstructions.png", grid, 2 * n, rows, cols, n);
+    const std::vector<float> mu = encode_means(vae, test, chosen, &originals);
+    std::vector<float> decoded(chosen.size() * pixels);
+    vae.decode(mu, decoded);
+    std::vector<std::string> captions;
+    for (std::size_t i : chosen) {
+        captions.push_back(i < test.labels.size() ? fmt::format("#{}: {}", i, test.labels[i])
+                                                  : fmt::format("#{}", i));
+    }
+    vaednn::write_reconstructions(file, originals, decoded, chosen.size(), rows, cols, captions);
+}
 
-    // Straight lines between the two posterior means, endpoints included.
+// A straight walk between two test images' posterior means, endpoints included.
+void write_interpolation_picture(const Options& o, vaednn::Vae& vae, const vaednn::ImageSet& test,
+                                 const fs::path& file) {
+    const auto latent = static_cast<std::size_t>(vae.config().latent);
+    const std::size_t pixels = test.pixels_per_image();
     const std::vector<float> ends = encode_means(vae, test, o.interpolate, nullptr);
     std::vector<float> path(o.steps * latent);
     for (std::size_t s = 0; s < o.steps; ++s) {
@@ -84,7 +112,7 @@ void write_test_image_pictures(const Options& o, vaednn::Vae& vae, const vaednn:
     }
     std::vector<float> walk(o.steps * pixels);
     vae.decode(path, walk);
-    vaednn::write_image_grid(out / "interpolation.png", walk, o.steps, rows, cols, o.steps);
+    vaednn::write_image_grid(file, walk, o.steps, test.rows, test.cols, o.steps);
 }
 
 int run(const Options& o) {
@@ -121,43 +149,61 @@ int run(const Options& o) {
             fmt::format("{}: cannot create the output folder: {}", o.out, ec.message()));
     const fs::path out = o.out;
 
-    std::vector<float> samples(o.count * pixels);
-    vae.sample(samples);
-    vaednn::write_image_grid(out / "samples.png", samples, o.count, rows, cols, 8);
-
-    std::vector<std::string> written = {"samples.png"};
-    if (data) {
-        write_test_image_pictures(o, vae, data->test, out);
-        written.insert(written.end(), {"reconstructions.png", "interpolation.png"});
+    std::vector<std::string> written;
+    const auto needs_data = [&](const char* picture) {
+        if (data) return true;
+        vaednn::app::say("vae_sample: no {}: {} names no data, pass --data\n", picture,
+                         o.checkpoint);
+        return false;
+    };
+    if (o.samples) {
+        std::vector<float> samples(o.count * pixels);
+        vae.sample(samples);
+        vaednn::write_image_grid(out / "samples.png", samples, o.count, rows, cols, 8);
+        written.push_back("samples.png");
     }
-
-    if (latent == 2) {
-        // z on an even grid over [-2.5, 2.5]^2, which holds ~98% of the prior's mass per axis.
-        const std::size_t m = o.manifold;
-        std::vector<float> z(m * m * 2);
-        for (std::size_t y = 0; y < m; ++y) {
-            for (std::size_t x = 0; x < m; ++x) {
-                const auto at = [&](std::size_t i) {
-                    return m == 1
-                               ? 0.0f
-                               : -2.5f + 5.0f * static_cast<float>(i) / static_cast<float>(m - 1);
-                };
-                z[(y * m + x) * 2] = at(x);
-                z[(y * m + x) * 2 + 1] = at(m - 1 - y);
-            }
+    if (o.reconstructions && needs_data("reconstructions")) {
+        write_reconstruction_picture(o, vae, data->test, out / "reconstructions.png");
+        written.push_back("reconstructions.png");
+    }
+    if (o.interpolation && needs_data("interpolation")) {
+        write_interpolation_picture(o, vae, data->test, out / "interpolation.png");
+        written.push_back("interpolation.png");
+    }
+    // The test set's posterior means, for the latent map and a manifold beyond two dimensions.
+    std::vector<float> means;
+    if (data && (o.latent_map || (o.manifold_grid && latent > 2))) {
+        means = vaednn::encode_means(vae, data->test);
+    }
+    if (o.manifold_grid) {
+        // A 2-D latent space is its own plane; a larger one is walked along the test set's first
+        // two principal directions, which need the test set.
+        std::optional<vaednn::LatentPlane> plane;
+        if (latent == 2) {
+            // The latent plane itself, spanning the prior: unit spread along both axes.
+            plane = vaednn::LatentPlane{2, false, {0.0, 0.0}, {{{1.0, 0.0}, {0.0, 1.0}}}, {1, 1},
+                                        {0.5, 0.5}};
+        } else if (!means.empty()) {
+            plane = vaednn::principal_plane(means, latent);
+        } else {
+            vaednn::app::say("vae_sample: no manifold: a {}-dimensional latent space is walked "
+                             "along the test set's principal directions; pass --data\n",
+                             latent);
         }
-        std::vector<float> manifold(m * m * pixels);
-        vae.decode(z, manifold);
-        vaednn::write_image_grid(out / "manifold.png", manifold, m * m, rows, cols, m, 1);
-        written.push_back("manifold.png");
+        if (plane) {
+            const std::size_t m = o.manifold;
+            std::vector<float> manifold(m * m * pixels);
+            vae.decode(vaednn::plane_grid(*plane, m), manifold);
+            vaednn::write_image_grid(out / "manifold.png", manifold, m * m, rows, cols, m, 1);
+            written.push_back("manifold.png");
+        }
+    }
+    if (o.latent_map && needs_data("latent map")) {
+        vaednn::write_latent_map(out / "latent_map.png", means, data->test.labels,
+                                 vaednn::principal_plane(means, latent));
+        written.push_back("latent_map.png");
     }
     vaednn::app::say("vae_sample: wrote {} to {}\n", fmt::join(written, ", "), out.string());
-    if (!data) {
-        vaednn::app::say(
-            "vae_sample: {} names no data: pass --data for reconstructions and an "
-            "interpolation\n",
-            o.checkpoint);
-    }
     return 0;
 }
 
@@ -167,7 +213,8 @@ int main(int argc, char** argv) {
     Options o;
     CLI::App cli{
         "Pictures from a vae_train checkpoint: prior samples, reconstructions, a latent "
-        "interpolation, and the manifold of a 2-D latent space",
+        "interpolation, the manifold and the latent map. Writes the pictures whose options are "
+        "given; with none, samples, reconstructions, the manifold and the latent map",
         "vae_sample"};
     cli.option_defaults()->always_capture_default();
     cli.add_option("--checkpoint", o.checkpoint,
@@ -178,7 +225,8 @@ int main(int argc, char** argv) {
     cli.add_option("--count", o.count, "Prior samples to draw")
         ->check(vaednn::app::integer_between<std::size_t>(1, 4096));
     cli.add_option("--seed", o.seed, "Which prior samples to draw");
-    cli.add_option("--reconstruct", o.reconstruct, "Test images to reconstruct")
+    cli.add_option("--reconstruct", o.reconstruct,
+                   "Test images to reconstruct (default: the first of each class)")
         ->delimiter(',')
         ->expected(1, 64);
     cli.add_option("--interpolate", o.interpolate, "Two test images to walk between")
@@ -186,10 +234,27 @@ int main(int argc, char** argv) {
         ->expected(2);
     cli.add_option("--steps", o.steps, "Images along the walk")
         ->check(vaednn::app::integer_between<std::size_t>(1, 100));
-    cli.add_option("--manifold", o.manifold, "Images per side of the 2-D manifold")
+    cli.add_option("--manifold", o.manifold,
+                   "Images per side of the manifold: the latent plane, or beyond 2 dimensions "
+                   "the test set's first two principal directions")
         ->check(vaednn::app::integer_between<std::size_t>(1, 60));
+    bool latent_map = false;
+    cli.add_flag("--latent-map", latent_map,
+                 "The test set's posterior means on their principal plane, coloured by label");
     cli.add_option("--threads", o.threads,
                    "Compute threads (default and most: the CPUs this process may use)")
         ->check(vaednn::app::integer_between(1, 1024));
-    return vaednn::app::run_main("vae_sample", cli, argc, argv, [&] { return run(o); });
+    return vaednn::app::run_main("vae_sample", cli, argc, argv, [&] {
+        // Only the pictures asked for; none asked: the default set.
+        const auto given = [&](const char* name) { return cli.get_option(name)->count() > 0; };
+        if (given("--count") || given("--reconstruct") || given("--interpolate") ||
+            given("--manifold") || latent_map) {
+            o.samples = given("--count");
+            o.reconstructions = given("--reconstruct");
+            o.interpolation = given("--interpolate");
+            o.manifold_grid = given("--manifold");
+            o.latent_map = latent_map;
+        }
+        return run(o);
+    });
 }

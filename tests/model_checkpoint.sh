@@ -17,14 +17,24 @@ expect 0 '====> Epoch: 1 ' "$vae_train" --threads 2 --batch-size 32 --hidden 8 -
 expect 0 'wrote samples.png, manifold.png to ' \
   "$vae_sample" --checkpoint "$work/model.safetensors" --out "$work/no-data" --count 4 \
   --manifold 3 --threads 2
-grep -q 'names no data: pass --data for reconstructions' <<<"$out" || fail "no note about --data"
+[[ $out == *"no data"* ]] && fail "a note about --data for pictures not asked for"
 [[ -s $work/no-data/samples.png && -s $work/no-data/manifold.png ]] || fail "pictures missing"
 [[ -e $work/no-data/reconstructions.png ]] && fail "reconstructions without data"
 
-expect 0 'wrote samples.png, reconstructions.png, interpolation.png, manifold.png' \
+# Asked for a reconstruction without data: said why not, and the rest written.
+expect 0 'no reconstructions: .*model.safetensors names no data, pass --data' \
+  "$vae_sample" --checkpoint "$work/model.safetensors" --out "$work/no-data" --count 4 \
+  --reconstruct 1 --threads 2
+# With data and no picture asked for: the default set, one reconstruction per class included.
+expect 0 'wrote samples.png, reconstructions.png, manifold.png, latent_map.png' \
   "$vae_sample" --checkpoint "$work/model.safetensors" --data "$work/mini-mnist" \
-  --out "$work/with-data" --count 4 --manifold 3 --threads 2
-grep -q 'names no data' <<<"$out" && fail "a note about --data although it was given"
+  --out "$work/with-data" --threads 2
+[[ $out == *"no data"* ]] && fail "a note about --data although it was given"
+# Only what was asked for.
+expect 0 'wrote reconstructions.png to ' \
+  "$vae_sample" --checkpoint "$work/model.safetensors" --data "$work/mini-mnist" \
+  --out "$work/only" --reconstruct 0,3 --threads 2
+[[ -e $work/only/samples.png || -e $work/only/manifold.png ]] && fail "pictures not asked for"
 
 expect 1 "vae_train: .*model.safetensors: holds a model only, .* not resumed" \
   "$vae_train" --resume "$work/model.safetensors" --epochs 2 --out "$work/resumed"
