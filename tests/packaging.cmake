@@ -71,7 +71,8 @@ function(check_install)
   if(SHARED AND nm)
     foreach(library vaednn vaednn_formats vaednn_figures)
       run(symbols "${nm}" -D -C --defined-only "${prefix}/${LIBDIR}/lib${library}.so.0")
-      string(REGEX MATCHALL "[^\n]*vaednn::(detail::|[A-Za-z]+::Impl::|Graph|Lstm|Dense|Deconv|Adam)[^\n]*"
+      # (A public name that merely begins like one, vaednn::LstmKernel, is not an internal.)
+      string(REGEX MATCHALL "[^\n]*vaednn::(detail::|[A-Za-z]+::Impl::|(Graph|Lstm|Dense|Deconv|Adam)(::|\\())[^\n]*"
              internals "${symbols}")
       if(internals)
         string(REPLACE ";" "\n" internals "${internals}")

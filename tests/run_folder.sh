@@ -44,7 +44,7 @@ echo "ok: one run per folder"
 # --- Another run's files: refused, kept; --overwrite replaces all of them.
 expect 0 '====> Epoch: 2 ' "$vae_train" "${T[@]}" --epochs 2 --out other
 before="$(sha256sum other/* | sort)"
-expect 2 "other holds another run's files \\(checkpoint.safetensors, loss_curves.png, metrics.csv and [0-9]+ more\\).*--overwrite" \
+expect 2 "other holds another run's files \\(checkpoint.safetensors, latent_map.png, loss_curves.png and [0-9]+ more\\).*--overwrite" \
   "$vae_train" "${T[@]}" --epochs 1 --out other
 [[ "$(sha256sum other/* | sort)" == "$before" ]] || fail "a refused run changed the folder"
 expect 0 '====> Epoch: 1 ' "$vae_train" "${T[@]}" --epochs 1 --out other --overwrite
