@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 // reachable from checkpoint_info: each aborts.
 namespace vaednn {
 struct Vae::Impl {};
-Vae::Vae(const VaeConfig&, std::uint64_t) {
+Vae::Vae(const VaeConfig&, std::uint64_t, ComputeOptions) {
     std::abort();
 }
 Vae::~Vae() = default;
