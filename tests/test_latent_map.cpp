@@ -21,12 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using LatentFigures = testing::TempDirTest;
 
-std::string read_all(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using testing::read_all;
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
     double sum = 0.0;

@@ -22,12 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using OutputFiles = testing::TempDirTest;
 
-std::string read_all(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using testing::read_all;
 
 void write_plain(const fs::path& file, const std::string& text) {
     std::ofstream(file, std::ios::binary) << text;

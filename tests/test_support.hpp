@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "vaednn/config.hpp"
@@ -18,6 +20,14 @@ inline VaeConfig small_test_config() {
     c.decoder_channels = {4, 8, 4};
     c.reference_batch = 16;
     return c;
+}
+
+// The whole contents of `file` (empty when it cannot be read).
+inline std::string read_all(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 // A fresh directory under the system's temporary folder, removed with the fixture.
