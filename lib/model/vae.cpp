@@ -120,6 +120,22 @@ struct Vae::Impl {
     void reduce_gradients();
     void update();
     void skip_batch(Pass pass);
+    // Runs `run` as this process's share `part` of a split batch: the share steers the noise and
+    // the loss's scale while it runs and is cleared after, whatever happens; a process whose share
+    // holds no image keeps step with the others instead.
+    template <typename Run>
+    LossTerms run_share(std::span<const float> images, const BatchShare& part, Pass pass, Run run) {
+        if (images.empty() && part.total > 0) {
+            skip_batch(pass);
+            return {};
+        }
+        share = part;
+        struct Clear {
+            BatchShare& share;
+            ~Clear() { share = {}; }
+        } clear{share};
+        return run();
+    }
     void initialise_parameters();
     void copy_between(const memory& from, const memory& to);
     enum class Arena { weights, gradients, first_moments, second_moments };
@@ -453,19 +469,7 @@ LossTerms Vae::train_step(std::span<const float> images) {
 }
 
 LossTerms Vae::train_step(std::span<const float> images, const BatchShare& share) {
-    if (images.empty() && share.total > 0) {
-        impl_->skip_batch(Pass::training);
-        return {};
-    }
-    impl_->share = share;
-    try {
-        const LossTerms loss = train_step(images);
-        impl_->share = {};
-        return loss;
-    } catch (...) {
-        impl_->share = {};
-        throw;
-    }
+    return impl_->run_share(images, share, Pass::training, [&] { return train_step(images); });
 }
 
 void Vae::set_gradient_reducer(std::function<void(std::span<float>)> reducer) {
@@ -485,19 +489,7 @@ LossTerms Vae::evaluate(std::span<const float> images) {
 }
 
 LossTerms Vae::evaluate(std::span<const float> images, const BatchShare& share) {
-    if (images.empty() && share.total > 0) {
-        impl_->skip_batch(Pass::inference);
-        return {};
-    }
-    impl_->share = share;
-    try {
-        const LossTerms loss = evaluate(images);
-        impl_->share = {};
-        return loss;
-    } catch (...) {
-        impl_->share = {};
-        throw;
-    }
+    return impl_->run_share(images, share, Pass::inference, [&] { return evaluate(images); });
 }
 
 void Vae::encode(std::span<const float> images, std::span<float> mu, std::span<float> logvar) {
