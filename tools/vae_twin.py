@@ -223,16 +223,8 @@ def command_fixtures(args):
 def command_eval_checkpoint(args):
     """Loads a vae_train checkpoint the way a PyTorch user would, evaluates a fixed batch."""
     torch.set_num_threads(1)
-    tensors, metadata = read_safetensors(args.checkpoint)
-    saved = json.loads(metadata["config"])
-    config = Config(hidden=saved["hidden"], latent=saved["latent"],
-                    channels=saved["decoder_channels"], side=saved["image_rows"],
-                    likelihood=saved["likelihood"])
-    model = Vae(config)
-    # Adam's moments travel in the same file under adam.*; the model's own names load strictly.
-    state = {name: torch.from_numpy(value) for name, value in tensors.items()
-             if not name.startswith("adam.")}
-    model.load_state_dict(state, strict=True)
+    model, metadata = load_checkpoint_model(args.checkpoint)
+    config = model.config
     data_dir = args.data or json.loads(metadata["dataset"])["dir"]
     x = load_split(data_dir, "t10k")[:args.count].clone()
     eps = torch.randn(args.count, config.latent, generator=torch.Generator().manual_seed(args.seed))
@@ -293,6 +285,8 @@ def binarize_fixed(x):
 
 
 def load_checkpoint_model(path):
+    """The model a vae_train checkpoint holds, loaded strictly under PyTorch's names (Adam's
+    moments travel in the same file under adam.*), and the file's metadata."""
     tensors, metadata = read_safetensors(path)
     saved = json.loads(metadata["config"])
     config = Config(hidden=saved["hidden"], latent=saved["latent"],
