@@ -17,6 +17,7 @@
 #include "threads.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/dataset.hpp"
+#include "vaednn/epoch_figures.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/figures.hpp"
 #include "vaednn/latent_map.hpp"
@@ -42,20 +43,6 @@ struct Options {
     bool samples = true, reconstructions = true, interpolation = false, manifold_grid = true,
          latent_map = true;
 };
-
-// The first test image of each class the set holds.
-std::vector<std::size_t> one_per_class(const vaednn::ImageSet& test) {
-    std::vector<std::size_t> picks;
-    for (unsigned label = 0; label < 10; ++label) {
-        for (std::size_t i = 0; i < test.count && i < test.labels.size(); ++i) {
-            if (test.labels[i] == label) {
-                picks.push_back(i);
-                break;
-            }
-        }
-    }
-    return picks;
-}
 
 // Posterior means of test images `indices`.
 std::vector<float> encode_means(vaednn::Vae& vae, const vaednn::ImageSet& test,
@@ -83,7 +70,10 @@ std::vector<float> encode_means(vaednn::Vae& vae, const vaednn::ImageSet& test,
 void write_reconstruction_picture(const Options& o, vaednn::Vae& vae, const vaednn::ImageSet& test,
                                   const fs::path& file) {
     const std::size_t rows = test.rows, cols = test.cols, pixels = rows * cols;
-    const std::vector<std::size_t> chosen = o.reconstruct.empty() ? one_per_class(test) : o.reconstruct;
+    std::vector<std::size_t> chosen = o.reconstruct;
+    if (chosen.empty()) {
+        for (std::uint32_t i : vaednn::first_of_each_class(test)) chosen.push_back(i);
+    }
     std::vector<float> originals;
     const std::vector<float> mu = encode_means(vae, test, chosen, &originals);
     std::vector<float> decoded(chosen.size() * pixels);
@@ -181,14 +171,15 @@ int run(const Options& o) {
         std::optional<vaednn::LatentPlane> plane;
         if (latent == 2) {
             // The latent plane itself, spanning the prior: unit spread along both axes.
-            plane = vaednn::LatentPlane{2, false, {0.0, 0.0}, {{{1.0, 0.0}, {0.0, 1.0}}}, {1, 1},
-                                        {0.5, 0.5}};
+            plane = vaednn::LatentPlane{2,      false,     {0.0, 0.0}, {{{1.0, 0.0}, {0.0, 1.0}}},
+                                        {1, 1}, {0.5, 0.5}};
         } else if (!means.empty()) {
             plane = vaednn::principal_plane(means, latent);
         } else {
-            vaednn::app::say("vae_sample: no manifold: a {}-dimensional latent space is walked "
-                             "along the test set's principal directions; pass --data\n",
-                             latent);
+            vaednn::app::say(
+                "vae_sample: no manifold: a {}-dimensional latent space is walked "
+                "along the test set's principal directions; pass --data\n",
+                latent);
         }
         if (plane) {
             const std::size_t m = o.manifold;

@@ -102,6 +102,15 @@ TEST(LatentPlane, TheManifoldGridWalksTheNormalsQuantilesAlongBothAxes) {
     EXPECT_NEAR(points[1], 0.9674 * plane.spread[1], 1e-3 * plane.spread[1]);
 }
 
+TEST(ReconstructionPicks, FirstOfEachClassInLabelOrder) {
+    ImageSet set;
+    set.count = 6;
+    set.labels = {3, 1, 3, 0, 1, 9};
+    EXPECT_EQ(first_of_each_class(set), (std::vector<std::uint32_t>{3, 1, 0, 5}));
+    set.count = 5;  // labels past the count do not count
+    EXPECT_EQ(first_of_each_class(set), (std::vector<std::uint32_t>{3, 1, 0}));
+}
+
 TEST_F(LatentFigures, TheLatentMapIsAPngAndChecksItsLabels) {
     const std::vector<float> means = elongated_cloud(300);
     std::vector<std::uint8_t> labels(300);

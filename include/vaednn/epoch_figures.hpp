@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
+#include <vector>
 
 #include "vaednn/dataset.hpp"
 #include "vaednn/export.hpp"
@@ -27,6 +29,10 @@ inline constexpr std::size_t kEpochFigureReconstructions = 10;  // test images a
 VAEDNN_EXPORT void write_epoch_figures(const std::filesystem::path& folder, Vae& vae,
                                        const ImageSet& test, int epoch,
                                        std::span<const EpochMetrics> history);
+
+// The first image of each class (label 0..9) that `set` holds, in label order: the images a
+// reconstruction picture shows.
+VAEDNN_EXPORT std::vector<std::uint32_t> first_of_each_class(const ImageSet& set);
 
 // The latent map of `set` (vaednn/latent_map.hpp): its posterior means on their first two
 // principal components, or on the latent plane, coloured by label.

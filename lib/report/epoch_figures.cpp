@@ -26,19 +26,9 @@ std::vector<float> fixed_prior_z(std::size_t count, std::size_t latent) {
     return z;
 }
 
-// One test image per class, the first of each in the set's order (classes it lacks are left
-// out); a set without ten classes gets images spread over it instead.
+// One test image per class; a set without two classes gets images spread over it instead.
 std::vector<std::uint32_t> reconstruction_picks(const ImageSet& test) {
-    std::array<std::int64_t, 10> first;
-    first.fill(-1);
-    for (std::size_t i = 0; i < test.labels.size() && i < test.count; ++i) {
-        const unsigned label = test.labels[i];
-        if (label < 10 && first[label] < 0) first[label] = static_cast<std::int64_t>(i);
-    }
-    std::vector<std::uint32_t> picks;
-    for (std::int64_t i : first) {
-        if (i >= 0) picks.push_back(static_cast<std::uint32_t>(i));
-    }
+    std::vector<std::uint32_t> picks = first_of_each_class(test);
     if (picks.size() >= 2) return picks;
     const std::size_t n = std::min(kEpochFigureReconstructions, test.count);
     picks.resize(n);
@@ -47,6 +37,20 @@ std::vector<std::uint32_t> reconstruction_picks(const ImageSet& test) {
 }
 
 }  // namespace
+
+std::vector<std::uint32_t> first_of_each_class(const ImageSet& set) {
+    std::array<std::int64_t, 10> first;
+    first.fill(-1);
+    for (std::size_t i = 0; i < set.labels.size() && i < set.count; ++i) {
+        const unsigned label = set.labels[i];
+        if (label < 10 && first[label] < 0) first[label] = static_cast<std::int64_t>(i);
+    }
+    std::vector<std::uint32_t> picks;
+    for (std::int64_t i : first) {
+        if (i >= 0) picks.push_back(static_cast<std::uint32_t>(i));
+    }
+    return picks;
+}
 
 void write_epoch_figures(const std::filesystem::path& folder, Vae& vae, const ImageSet& test,
                          int epoch, std::span<const EpochMetrics> history) {
