@@ -49,7 +49,10 @@ struct NodeTiming {
     // Memory layouts read and written, in oneDNN's notation ("aBcd16b" is nChw16c, "acdb" nhwc;
     // a backward-weights node shows its diff_weights); empty for our own kernels.
     std::string layout;
+    // Over the profiled steps after the first (the warm-up the step statistics leave out too);
+    // the median over the most recent 1,024 of them.
     double mean_seconds = 0.0;
+    double median_seconds = 0.0;
 };
 
 // The parameters a configuration has, by PyTorch name and shape, in the PyTorch twin's order.
@@ -141,7 +144,7 @@ class VAEDNN_EXPORT Vae {
 
     // Per-node timing: while on, every graph node of train_step is timed.
     void set_profiling(bool on);
-    // Mean time per node of the training graph for `batch` (empty if it never ran profiled).
+    // Time per node of the training graph for `batch` (empty if it never ran profiled).
     std::vector<NodeTiming> node_timings(std::size_t batch) const;
 
   private:

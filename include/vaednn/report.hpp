@@ -32,7 +32,7 @@ VAEDNN_EXPORT StepStatistics step_statistics(std::span<const double> step_second
                                              std::size_t warmup = 1);
 
 struct TimingReport {
-    std::vector<NodeTiming> nodes;  // mean time per node over the profiled steps
+    std::vector<NodeTiming> nodes;  // time per node over the profiled steps
     StepStatistics steps;
     std::size_t batch_size = 0;
     double train_seconds = 0.0;  // all training steps of this process

@@ -141,29 +141,59 @@ void SharedArena::attach(const Graph& graph) {
     }
 }
 
-void Graph::run(dnnl::stream& stream, std::size_t first, std::size_t last, NodeTimes* times) const {
-    using Clock = std::chrono::steady_clock;
-    if (times != nullptr && times->seconds.size() != nodes_.size()) {
-        times->seconds.assign(nodes_.size(), 0.0);
+void Graph::execute(dnnl::stream& stream, const Node& node) const {
+    if (node.kernel) {
+        node.kernel();
+        return;
     }
-    for (std::size_t i = first; i < last; ++i) {
-        const Node& node = nodes_[i];
-        const auto start = times != nullptr ? Clock::now() : Clock::time_point{};
-        if (node.kernel) {
-            node.kernel();
-        } else {
-            // The C API takes our prebuilt argument array; the C++ wrapper would build a vector
-            // on every call.
-            dnnl::error::wrap_c_api(
-                dnnl_primitive_execute(node.primitive.get(), stream.get(),
-                                       static_cast<int>(node.args.size()), node.args.data()),
-                "could not execute a primitive");
-        }
+    // The C API takes our prebuilt argument array; the C++ wrapper would build a vector on every
+    // call.
+    dnnl::error::wrap_c_api(
+        dnnl_primitive_execute(node.primitive.get(), stream.get(),
+                               static_cast<int>(node.args.size()), node.args.data()),
+        "could not execute a primitive");
+}
+
+void Graph::run(dnnl::stream& stream, std::size_t first, std::size_t last) const {
+    for (std::size_t i = first; i < last; ++i) execute(stream, nodes_[i]);
+}
+
+void Graph::run(dnnl::stream& stream, NodeTimes* times) const {
+    if (times == nullptr || times->runs == 0) {
+        run(stream, 0, nodes_.size());
         if (times != nullptr) {
-            times->seconds[i] += std::chrono::duration<double>(Clock::now() - start).count();
+            // Sized here, in the untimed first run, so that timed runs allocate nothing.
+            times->window.assign(NodeTimes::kWindow * nodes_.size(), 0.0);
+            times->totals.assign(nodes_.size(), 0.0);
+            times->runs = 1;
         }
+        return;
     }
-    if (times != nullptr && first == 0 && last == nodes_.size()) ++times->runs;
+    using Clock = std::chrono::steady_clock;
+    const auto row = static_cast<std::size_t>(times->timed_runs()) % NodeTimes::kWindow;
+    double* seconds = times->window.data() + row * nodes_.size();
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        const auto start = Clock::now();
+        execute(stream, nodes_[i]);
+        seconds[i] = std::chrono::duration<double>(Clock::now() - start).count();
+        times->totals[i] += seconds[i];
+    }
+    ++times->runs;
+}
+
+std::vector<double> NodeTimes::medians() const {
+    const std::size_t rows = std::min(static_cast<std::size_t>(timed_runs()), NodeTimes::kWindow);
+    std::vector<double> out(totals.size(), 0.0);
+    if (rows == 0) return out;
+    std::vector<double> column(rows);
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+        for (std::size_t r = 0; r < rows; ++r) column[r] = window[r * totals.size() + i];
+        const auto middle = column.begin() + static_cast<std::ptrdiff_t>(rows / 2);
+        std::nth_element(column.begin(), middle, column.end());
+        out[i] = *middle;
+        if (rows % 2 == 0) out[i] = 0.5 * (out[i] + *std::max_element(column.begin(), middle));
+    }
+    return out;
 }
 
 }  // namespace vaednn::detail

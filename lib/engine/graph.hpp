@@ -37,10 +37,19 @@ struct Node {
     std::string layout;          // "in -> out" layouts of a primitive (describe_layout)
 };
 
-// Accumulated wall time per node, filled when a graph runs with timing on.
+// Wall time per node, filled when a graph runs with timing on. The first run is left out, as the
+// step statistics leave it out (first touch of the arena, oneDNN's lazy set-up); the most recent
+// kWindow runs are kept apart so that a report can take medians, which a burst of other work on
+// the machine does not drag the way it drags a mean.
 struct NodeTimes {
-    std::vector<double> seconds;  // per node, summed over runs
-    std::int64_t runs = 0;
+    static constexpr std::size_t kWindow = 1024;
+    std::vector<double> window;  // row r % kWindow: the node times of timed run r
+    std::vector<double> totals;  // per node, summed over every timed run
+    std::int64_t runs = 0;       // full runs, the untimed first one included
+
+    std::int64_t timed_runs() const noexcept { return runs > 0 ? runs - 1 : 0; }
+    // Per node, over the runs still in the window (empty before the second run).
+    std::vector<double> medians() const;
 };
 
 // A planned tensor's place in the arena.
@@ -60,12 +69,10 @@ class Graph {
     // Nodes added from now on belong to section `name`, until the next section begins.
     void begin_section(std::string name);
 
-    // Runs nodes [first, last) in order on `stream`; with `times`, each node is timed.
-    void run(dnnl::stream& stream, std::size_t first, std::size_t last,
-             NodeTimes* times = nullptr) const;
-    void run(dnnl::stream& stream, NodeTimes* times = nullptr) const {
-        run(stream, 0, nodes_.size(), times);
-    }
+    // Runs nodes [first, last) in order on `stream`.
+    void run(dnnl::stream& stream, std::size_t first, std::size_t last) const;
+    // Runs the whole graph; with `times`, each node is timed.
+    void run(dnnl::stream& stream, NodeTimes* times = nullptr) const;
     // Runs the sections from `first` through `last`, in graph order.
     void run(dnnl::stream& stream, std::string_view first, std::string_view last) const;
     void run(dnnl::stream& stream, std::string_view section) const {
@@ -89,6 +96,7 @@ class Graph {
     const std::vector<Node>& nodes() const noexcept { return nodes_; }
 
   private:
+    void execute(dnnl::stream& stream, const Node& node) const;
     struct Section {
         std::string name;
         std::size_t first = 0, last = 0;

@@ -27,6 +27,15 @@ double percentile(const std::vector<double>& sorted, double q) {
     return sorted[low] + (rank - static_cast<double>(low)) * (sorted[high] - sorted[low]);
 }
 
+// Shorter nodes stay out of the console's table (all are in timing.json).
+constexpr double kSmallestNodeShown = 0.005;
+
+double sum_of_medians(const std::vector<NodeTiming>& nodes) {
+    double total = 0.0;
+    for (const NodeTiming& n : nodes) total += n.median_seconds;
+    return total;
+}
+
 }  // namespace
 
 void write_metrics_csv(const std::filesystem::path& file, std::span<const EpochMetrics> rows) {
@@ -83,19 +92,19 @@ StepStatistics step_statistics(std::span<const double> step_seconds, std::size_t
 
 void write_timing_json(const std::filesystem::path& file, const TimingReport& r) {
     using json = nlohmann::json;
-    double node_total = 0.0;
-    for (const NodeTiming& n : r.nodes) node_total += n.mean_seconds;
+    const double node_total = sum_of_medians(r.nodes);
     json nodes = json::array();
     for (const NodeTiming& n : r.nodes) {
         nodes.push_back({{"name", n.name},
                          {"phase", n.phase},
                          {"implementation", n.implementation},
                          {"layout", n.layout},
+                         {"median_ms", n.median_seconds * 1e3},
                          {"mean_ms", n.mean_seconds * 1e3},
-                         {"share", node_total > 0.0 ? n.mean_seconds / node_total : 0.0}});
+                         {"share", node_total > 0.0 ? n.median_seconds / node_total : 0.0}});
     }
     std::map<std::string, double> phases;
-    for (const NodeTiming& n : r.nodes) phases[n.phase] += n.mean_seconds * 1e3;
+    for (const NodeTiming& n : r.nodes) phases[n.phase] += n.median_seconds * 1e3;
     const double loop_seconds = r.train_seconds + r.stall_seconds;
     const json report = {{"batch_size", r.batch_size},
                          {"step_ms",
@@ -131,25 +140,39 @@ std::string format_timing_table(const TimingReport& r) {
         return "timing: no steps were timed (the first step is warm-up and left out); train "
                "for more than one step for a timing report\n";
     }
-    double node_total = 0.0;
-    for (const NodeTiming& n : r.nodes) node_total += n.mean_seconds;
+    const double node_total = sum_of_medians(r.nodes);
     std::string out = fmt::format(
         "step time at batch {}: median {:.2f} ms, p90 {:.2f} ms, p99 {:.2f} ms over {} steps "
         "(first left out); loader stall {:.3f} s ({:.2f}% of step time)\n",
         r.batch_size, r.steps.median * 1e3, r.steps.p90 * 1e3, r.steps.p99 * 1e3, r.steps.steps,
         r.stall_seconds, r.train_seconds > 0.0 ? 100.0 * r.stall_seconds / r.train_seconds : 0.0);
-    out += fmt::format("{:<34} {:<9} {:>8} {:>6}  {:<24} {}\n", "node", "phase", "mean ms", "share",
-                       "implementation", "layout (in -> out)");
+    out += fmt::format("{:<34} {:<9} {:>10} {:>6}  {:<24} {}\n", "node", "phase", "median ms",
+                       "share", "implementation", "layout (in -> out)");
     std::vector<NodeTiming> sorted = r.nodes;
     std::stable_sort(sorted.begin(), sorted.end(), [](const NodeTiming& a, const NodeTiming& b) {
-        return a.mean_seconds > b.mean_seconds;
+        return a.median_seconds > b.median_seconds;
     });
+    std::size_t shown = 0;
+    double shown_seconds = 0.0;
     for (const NodeTiming& n : sorted) {
-        const double share = node_total > 0.0 ? n.mean_seconds / node_total : 0.0;
-        if (share < 0.005) continue;  // the long tail of tiny nodes stays in timing.json
-        out += fmt::format("{:<34} {:<9} {:>8.3f} {:>5.1f}%  {:<24} {}\n", n.name, n.phase,
-                           n.mean_seconds * 1e3, 100.0 * share, n.implementation, n.layout);
+        const double share = node_total > 0.0 ? n.median_seconds / node_total : 0.0;
+        if (share < kSmallestNodeShown) continue;
+        ++shown;
+        shown_seconds += n.median_seconds;
+        out += fmt::format("{:<34} {:<9} {:>10.3f} {:>5.1f}%  {:<24} {}\n", n.name, n.phase,
+                           n.median_seconds * 1e3, 100.0 * share, n.implementation, n.layout);
     }
+    if (shown < sorted.size()) {
+        out += fmt::format(
+            "({} of {} nodes shown, each at least {:.1f}% of the node time; the other "
+            "{} add {:.1f}%: all are in timing.json)\n",
+            shown, sorted.size(), 100.0 * kSmallestNodeShown, sorted.size() - shown,
+            node_total > 0.0 ? 100.0 * (node_total - shown_seconds) / node_total : 0.0);
+    }
+    // The nodes' medians need not add up to the step's median; the difference is time between
+    // nodes (the step's own bookkeeping) or, on a busy machine, how unevenly other work landed.
+    out += fmt::format("the nodes' medians add up to {:.2f} ms of the step's {:.2f} ms median\n",
+                       node_total * 1e3, r.steps.median * 1e3);
     return out;
 }
 

@@ -633,11 +633,13 @@ std::vector<NodeTiming> Vae::node_timings(std::size_t batch) const {
     if (it == impl_->training_graphs.end()) return out;
     const ModelGraph& g = *it->second;
     const auto& nodes = g.graph.nodes();
+    const std::vector<double> medians = g.times.medians();
+    const auto timed = static_cast<double>(g.times.timed_runs());
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        const double total = i < g.times.seconds.size() ? g.times.seconds[i] : 0.0;
+        const bool measured = i < g.times.totals.size() && timed > 0.0;
         out.push_back({nodes[i].name, phase_name(nodes[i].phase), nodes[i].implementation,
-                       nodes[i].layout,
-                       g.times.runs > 0 ? total / static_cast<double>(g.times.runs) : 0.0});
+                       nodes[i].layout, measured ? g.times.totals[i] / timed : 0.0,
+                       measured ? medians[i] : 0.0});
     }
     return out;
 }
