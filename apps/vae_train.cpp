@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -45,7 +47,7 @@ struct Options {
     std::string dataset = "mnist";
     std::string data_dir;  // empty: the dataset's default place
     std::string data_root = "data";
-    int epochs = 10;
+    int epochs = 3;  // about five minutes of full MNIST on two cores (docs/PERFORMANCE.md)
     std::size_t batch_size = 128;
     float learning_rate = 1e-3f;
     int latent = 20;
@@ -320,6 +322,27 @@ void report_log_likelihood(vaednn::TrainingRun& run, std::size_t k) {
         r.negative_elbo, r.log_likelihood, r.log_likelihood_standard_error, k, r.images, r.seconds);
 }
 
+// The end of a run: what it reached, where it is and what to do with it.
+void print_summary(const std::vector<vaednn::EpochMetrics>& history, double wall_seconds,
+                   const fs::path& out, const fs::path& checkpoint) {
+    if (history.empty()) return;
+    const auto best =
+        std::min_element(history.begin(), history.end(),
+                         [](const auto& a, const auto& b) { return a.test.loss < b.test.loss; });
+    const auto minutes = static_cast<int>(wall_seconds / 60.0);
+    const std::string took =
+        minutes > 0 ? fmt::format("{} min {:.0f} s", minutes, wall_seconds - 60.0 * minutes)
+                    : fmt::format("{:.1f} s", wall_seconds);
+    say("\ndone: epoch {} after {} (this process); test -ELBO {:.4f} nats, the best {:.4f} after "
+        "epoch {}\n",
+        history.back().epoch, took, history.back().test.loss, best->test.loss, best->epoch);
+    say("files in {}: checkpoint.safetensors, metrics.csv, timing.json, loss_curves.png, "
+        "samples_epoch_{:03}.png, reconstruction_epoch_{:03}.png, latent_map.png\n",
+        out.string(), history.back().epoch, history.back().epoch);
+    say("pictures:       vae_sample --checkpoint {}\nlog-likelihood: vae_eval {}\n",
+        shell_quote(checkpoint.string()), shell_quote(checkpoint.string()));
+}
+
 int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
     // Rank 0 alone speaks and writes: the others train beside it, silent.
     const bool root = world.is_root();
@@ -365,6 +388,8 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
     }
 
     run.model().set_profiling(true);
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point started = Clock::now();
     auto save = [&] {
         if (root) run.save_checkpoint(checkpoint);
         saved = {root, run.epochs_done(), run.progress().next_batch};
@@ -446,6 +471,11 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
             complain("vae_train: warning: the latent map was not written: {}\n", e.what());
         }
         if (o.eval_k > 0) report_log_likelihood(run, o.eval_k);
+        if (!o.quiet) {
+            print_summary(run.history(),
+                          std::chrono::duration<double>(Clock::now() - started).count(), out,
+                          checkpoint);
+        }
     }
     return 0;
 }

@@ -30,6 +30,15 @@ expect 0 '====> Epoch: 1 ' "$vae_train" "${T[@]}" --epochs 1 --out planted
 [[ -e planted/.checkpoint.safetensors.tmp-AAAAAA ]] && fail "a stale temporary was left"
 echo "ok: planted symlinks"
 
+# --- Without --quiet the run ends with what it reached and the commands that use it.
+"$vae_train" --threads 2 --batch-size 32 --hidden 8 --latent 2 --data "$mnist" --epochs 2 \
+  --out summary >summary.log 2>&1 || fail "the run to summarise failed"
+grep -Eq '^done: epoch 2 after .*test -ELBO [0-9.]+ nats, the best [0-9.]+ after epoch [12]$' \
+  summary.log || { cat summary.log; fail "no summary line at the end of the run"; }
+grep -q '^pictures: *vae_sample --checkpoint summary/checkpoint.safetensors$' summary.log ||
+  fail "the summary does not say how to draw pictures"
+echo "ok: the summary"
+
 # --- A second run into a folder in use is refused while the first goes on.
 "$vae_train" "${T[@]}" --epochs 100000 --out busy >busy.log 2>&1 &
 first=$!
