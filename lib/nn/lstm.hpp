@@ -1,7 +1,7 @@
 // One unidirectional LSTM layer over a sequence, computed one of two ways (LstmKernel):
-// - fused (the default): oneDNN matmuls and our cell kernels. The input projection of every step
-//   is one GEMM; each step's recurrent GEMM writes the gates with their non-linearity fused as a
-//   post-op; backward computes all weight gradients as one GEMM each over every step.
+// - fused (the default): oneDNN GEMMs and our cell kernels. The input projection of every step
+//   is one GEMM; each step is one recurrent GEMM (a 1x1 convolution with blocked weights) and
+//   one pass of the cell; backward computes all weight gradients as one GEMM each over every step.
 // - onednn: oneDNN's lstm_forward / lstm_backward, whose f32 training runs its reference driver.
 // Both keep PyTorch's parameters (gate order i, f, g, o, which is oneDNN's i, f, c~, o; two biases,
 // whose sum the gates read), so a checkpoint does not say which one trained it.

@@ -1,42 +1,74 @@
 #include "nn/lstm_cell.hpp"
 
+#include <cmath>
+
+// glibc's libmvec has vector expf and tanhf for SSE, AVX2 and AVX-512 (_ZGVdN8v_tanhf...), within
+// a few ulp. <math.h> declares them only under -ffast-math, which would also let the compiler
+// assume there are no NaNs, and the non-finite loss guard needs a NaN to reach the loss; declared
+// here, the loops below call them 8 or 16 lanes at a time. Clang maps no libmvec names this way
+// and leaves the loop scalar.
+#if defined(__GNUC__) && !defined(__clang__)
+extern "C" {
+#pragma omp declare simd notinbranch
+float expf(float) noexcept;
+#pragma omp declare simd notinbranch
+float tanhf(float) noexcept;
+}
+#define VAEDNN_VECTOR_MATH_LOOP _Pragma("omp simd")
+// One copy per instruction set, chosen at load time: the library is built for baseline x86-64,
+// where a vector is 4 floats.
+#define VAEDNN_VECTOR_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VAEDNN_VECTOR_MATH_LOOP
+#define VAEDNN_VECTOR_CLONES
+#endif
+
 namespace vaednn::detail {
+
+namespace {
+
+inline float sigmoid(float x) {
+    return 1.0f / (1.0f + expf(-x));
+}
+
+}  // namespace
 
 // Each loop runs over the batch's rows on the OpenMP team oneDNN's primitives use (the training
 // thread's), and over one row's H contiguous floats with SIMD: a step is 128 x 256 cells at the
 // default batch, too little to spread finer.
 
-void lstm_cell_state(float* gates, const float* c_prev, float* c, CellShape shape) {
+VAEDNN_VECTOR_CLONES
+void lstm_cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, float* h,
+                       CellShape shape) {
     const std::size_t H = shape.hidden, G = 4 * H;
     const auto rows = static_cast<long>(shape.batch);
 #pragma omp parallel for schedule(static)
     for (long n = 0; n < rows; ++n) {
-        const float* i = gates + static_cast<std::size_t>(n) * G;
-        const float* f = i + H;
-        float* g = gates + static_cast<std::size_t>(n) * G + 2 * H;
-        const float* cp = c_prev + static_cast<std::size_t>(n) * H;
-        float* cn = c + static_cast<std::size_t>(n) * H;
-#pragma omp simd
+        const std::size_t row = static_cast<std::size_t>(n) * H;
+        float* gi = gates + static_cast<std::size_t>(n) * G;
+        float* gf = gi + H;
+        float* gg = gi + 2 * H;
+        float* go = gi + 3 * H;
+        const float* cp = c_prev + row;
+        float* cn = c + row;
+        float* tc = tanh_c + row;
+        float* hn = h + row;
+        VAEDNN_VECTOR_MATH_LOOP
         for (std::size_t j = 0; j < H; ++j) {
-            g[j] = 2.0f * g[j] - 1.0f;
-            cn[j] = f[j] * cp[j] + i[j] * g[j];
+            const float i = sigmoid(gi[j]), f = sigmoid(gf[j]), g = tanhf(gg[j]),
+                        o = sigmoid(go[j]);
+            gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
+            const float cell = f * cp[j] + i * g;
+            const float t = tanhf(cell);
+            cn[j] = cell;
+            tc[j] = t;
+            hn[j] = o * t;
         }
     }
 }
 
-void lstm_hidden_state(const float* gates, const float* tanh_c, float* h, CellShape shape) {
-    const std::size_t H = shape.hidden, G = 4 * H;
-    const auto rows = static_cast<long>(shape.batch);
-#pragma omp parallel for schedule(static)
-    for (long n = 0; n < rows; ++n) {
-        const float* o = gates + static_cast<std::size_t>(n) * G + 3 * H;
-        const float* tc = tanh_c + static_cast<std::size_t>(n) * H;
-        float* hn = h + static_cast<std::size_t>(n) * H;
-#pragma omp simd
-        for (std::size_t j = 0; j < H; ++j) hn[j] = o[j] * tc[j];
-    }
-}
-
+VAEDNN_VECTOR_CLONES
 void lstm_cell_backward(float* gates, const float* tanh_c, const float* c_prev,
                         const float* dh_above, const float* dh_next, float* dc, bool last_step,
                         CellShape shape) {

@@ -1,6 +1,5 @@
 // The element-wise parts of one LSTM step, between its GEMMs (LstmKernel::fused). A step's gates
-// are `batch` rows of 4H floats, in PyTorch's order i, f, g, o, activated by the recurrent GEMM's
-// sigmoid post-op: for g, sigmoid(2x), of which tanh(x) = 2 sigmoid(2x) - 1.
+// are `batch` rows of 4H floats, in PyTorch's order i, f, g, o.
 #pragma once
 
 #include <cstddef>
@@ -12,12 +11,12 @@ struct CellShape {
     std::size_t hidden;
 };
 
-// g = 2 g - 1 in place (so the gates hold i, f, tanh, o for backward), then c_t = f * c_(t-1) +
-// i * g. `c_prev` may be `c` (an inference graph keeps one cell state).
-void lstm_cell_state(float* gates, const float* c_prev, float* c, CellShape shape);
-
-// h_t = o * tanh(c_t).
-void lstm_hidden_state(const float* gates, const float* tanh_c, float* h, CellShape shape);
+// One step forward, in one pass over the step's rows: the gates' pre-activations (projection plus
+// recurrent GEMM) become sigmoid(i), sigmoid(f), tanh(g), sigmoid(o) in place, as backward reads
+// them, then c_t = f c_(t-1) + i g, tanh(c_t) and h_t = o tanh(c_t). `c_prev` may be `c` (an
+// inference graph keeps one cell state).
+void lstm_cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, float* h,
+                       CellShape shape);
 
 // One step of backward. In: the step's activated gates, tanh(c_t), c_(t-1), the gradient of h_t
 // from above (`dh_above`) and from step t + 1 (`dh_next`, null for the last step), and in `dc`

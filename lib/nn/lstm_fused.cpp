@@ -1,17 +1,21 @@
 // The LSTM as GEMMs (LstmKernel::fused), where oneDNN 2.6.3's f32 training driver is a reference
 // loop (docs/PERFORMANCE.md measures both):
-//   forward   XG = s (X W_ih + b)                  one GEMM over all T steps
-//             for t: gates_t = sigmoid(s h_(t-1) W_hh + XG_t)   one GEMM, the sum and the
-//                                                  sigmoid its post-ops, in place over XG_t
-//                    g = 2 sigmoid - 1;  c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)
+//   forward   XG = X W_ih + b                      one GEMM over all T steps
+//             for t: G_t = XG_t + h_(t-1) W_hh     one GEMM accumulating in place (beta = 1;
+//                                                  none for t = 1, as h_0 = 0)
+//                    i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of G_t (in place)
+//                    c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)      one pass (lstm_cell.cpp)
 //   backward  for t from T: dG_t from the cell (in place over gates_t); dh_(t-1) = dG_t W_hh^T
 //             dW_hh = H_prev^T dG, dW_ih = X^T dG, db = 1^T dG, dX = dG W_ih^T: one GEMM each
 //             over all steps.
-// s is a per-column output scale, 2 for the g gate's columns and 1 elsewhere: tanh(x) =
-// 2 sigmoid(2x) - 1, so one sigmoid post-op activates all four gates and a step is one GEMM.
-// The weights stay row-major [I, 4H] and [H, 4H]; backward reads their transposes as strided
-// views, so nothing is reordered in a step. What backward needs is 4H + 3H floats per cell
-// (gates, c, tanh c, h), against oneDNN's workspace and backward scratchpad.
+// The two recurrent GEMMs of a step, h_(t-1) W_hh and dG_t W_hh^T, are 1x1 convolutions over a
+// row of N "pixels" (the batch as the width, channels last, so the rows of h and G are the
+// pixels as they lie): oneDNN 2.6 on AVX2 runs a matmul through sgemm, which packs W_hh again at
+// every call, while the 1x1 convolution's JIT kernel reads weights blocked once per pass (one
+// reorder before the 28 steps) and ran the forward step 2.2x faster (docs/PERFORMANCE.md). The
+// GEMMs over all steps keep the weights row-major [I, 4H] and [H, 4H], reading their transposes
+// as strided views. What backward needs is 4H + 3H floats per cell (gates, c, tanh c, h),
+// against oneDNN's workspace and backward scratchpad.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -43,20 +47,34 @@ std::size_t bytes(memory::dim floats) {
     return static_cast<std::size_t>(floats) * sizeof(float);
 }
 
-// Scales the g gate's columns of a GEMM's output by 2 (see above); with `then_sigmoid`, adds the
-// destination's old contents and applies the sigmoid.
-dnnl::primitive_attr gate_attributes(memory::dim hidden, bool then_sigmoid) {
-    std::vector<float> scales(static_cast<std::size_t>(kGates * hidden), 1.0f);
-    std::fill_n(scales.begin() + 2 * hidden, hidden, 2.0f);
+// A recurrent GEMM, rows [N, K] times [K, M], as a 1x1 convolution with K input and M output
+// channels over N pixels, channels last: its source and destination are the row-major matrices.
+memory::desc pixels(memory::dim n, memory::dim channels) {
+    return memory::desc({1, channels, 1, n}, f32, memory::format_tag::nhwc);
+}
+
+// The forward step adds h_(t-1) W_hh to the step's projection already in its destination: a sum
+// post-op of scale 1, which the convolution applies as it writes.
+dnnl::convolution_forward::primitive_desc recurrent_gemm(memory::dim n, memory::dim k,
+                                                         memory::dim m, bool accumulate,
+                                                         const dnnl::engine& engine) {
     dnnl::primitive_attr attr = GraphBuilder::attributes();
-    attr.set_output_scales(1 << 1, scales);
-    if (then_sigmoid) {
+    if (accumulate) {
         dnnl::post_ops ops;
         ops.append_sum(1.0f);
-        ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
         attr.set_post_ops(ops);
     }
-    return attr;
+    const memory::desc blocked_weights({m, k, 1, 1}, f32, memory::format_tag::any);
+    return {{dnnl::prop_kind::forward_inference,
+             dnnl::algorithm::convolution_direct,
+             pixels(n, k),
+             blocked_weights,
+             pixels(n, m),
+             {1, 1},
+             {0, 0},
+             {0, 0}},
+            attr,
+            engine};
 }
 
 // The nodes of one recurrence, built once and run as one node of the graph that holds them: the
@@ -105,32 +123,30 @@ Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, P
     tape.dst_layer =
         builder.view(tape.hidden_states, plain_desc({T, N, H}, Tag::tnc), bytes(N * H));
 
-    // XG = s (X W_ih + b_ih + b_hh), every step at once.
+    // XG = X W_ih + b_ih + b_hh, every step at once.
     const memory x = builder.view(src_layer, matrix(T * N, I, I));
     const memory xg = builder.view(tape.gates, matrix(T * N, G, G));
     const memory w_ih = builder.view(weights_layer_, matrix(I, G, G));
     const memory bias = builder.view(bias_sum_, matrix(1, G, G));
     const dnnl::matmul::primitive_desc projection(
         dnnl::matmul::desc(x.get_desc(), w_ih.get_desc(), bias.get_desc(), xg.get_desc()),
-        gate_attributes(H, false), builder.engine());
+        GraphBuilder::attributes(), builder.engine());
     builder.add(
         name_ + ".forward_projection", Phase::forward, projection,
         {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_ih}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, xg}});
 
-    // A step's primitives: the recurrent GEMM with its gate activations, tanh of the cell.
+    // A step is the recurrent GEMM, then the cell. The GEMM's weights, W_hh^T as the
+    // convolution's [4H, H] (output, input channels), are blocked once per pass.
     auto loop = std::make_shared<Recurrence>();
     loop->stream = dnnl::stream(builder.engine());
-    const Recurrence::Op recurrent_gemm =
-        loop->op(builder, dnnl::matmul::primitive_desc(
-                              dnnl::matmul::desc(matrix(N, H, H), matrix(H, G, G), matrix(N, G, G)),
-                              gate_attributes(H, true), builder.engine()));
-    const Recurrence::Op tanh_cell = loop->op(
-        builder, dnnl::eltwise_forward::primitive_desc(
-                     dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference,
-                                                 dnnl::algorithm::eltwise_tanh, matrix(N, H, H)),
-                     GraphBuilder::attributes(), builder.engine()));
+    const auto gemm_pd = recurrent_gemm(N, H, G, true, builder.engine());
+    const Recurrence::Op recurrent = loop->op(builder, gemm_pd);
+    const memory w_hh_blocked = builder.make(gemm_pd.weights_desc());
+    builder.reorder(name_ + ".block_weights_iter", Phase::forward,
+                    builder.view(weights_iter_,
+                                 memory::desc({G, H, 1, 1}, f32, memory::dims{1, G, G * H, G * H})),
+                    w_hh_blocked);
 
-    const memory w_hh = builder.view(weights_iter_, matrix(H, G, G));
     for (memory::dim t = 1; t <= T; ++t) {
         // Step t reads h_(t-1) (row t - 1) and writes h_t (row t); an inference graph keeps one
         // cell state, updated in place.
@@ -143,19 +159,21 @@ Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, P
         const memory c = builder.view(tape.cells, matrix(N, H, H), training ? bytes(t * N * H) : 0);
         const memory tanh_c =
             builder.view(tape.tanh_cells, matrix(N, H, H), training ? bytes((t - 1) * N * H) : 0);
-        loop->run(name_ + ".gates", Phase::forward, recurrent_gemm,
-                  {{DNNL_ARG_SRC, h_prev}, {DNNL_ARG_WEIGHTS, w_hh}, {DNNL_ARG_DST, gates}});
-        loop->steps.add_kernel(name_ + ".cell", Phase::forward, [gates, c_prev, c, cell] {
-            lstm_cell_state(data_of(gates), data_of(c_prev), data_of(c), cell);
-        });
-        loop->run(name_ + ".tanh_cell", Phase::forward, tanh_cell,
-                  {{DNNL_ARG_SRC, c}, {DNNL_ARG_DST, tanh_c}});
-        loop->steps.add_kernel(name_ + ".hidden", Phase::forward, [gates, tanh_c, h, cell] {
-            lstm_hidden_state(data_of(gates), data_of(tanh_c), data_of(h), cell);
-        });
+        if (t > 1) {  // h_0 = 0: the first step's gates are its projection alone
+            loop->run(name_ + ".gates", Phase::forward, recurrent,
+                      {{DNNL_ARG_SRC, builder.view(h_prev, pixels(N, H))},
+                       {DNNL_ARG_WEIGHTS, w_hh_blocked},
+                       {DNNL_ARG_DST, builder.view(gates, pixels(N, G))}});
+        }
+        loop->steps.add_kernel(name_ + ".cell", Phase::forward,
+                               [gates, c_prev, c, tanh_c, h, cell] {
+                                   lstm_cell_forward(data_of(gates), data_of(c_prev), data_of(c),
+                                                     data_of(tanh_c), data_of(h), cell);
+                               });
     }
 
-    std::vector<memory> touched = {tape.gates, tape.hidden_states, tape.cells, tape.tanh_cells};
+    std::vector<memory> touched = {tape.gates, tape.hidden_states, tape.cells, tape.tanh_cells,
+                                   w_hh_blocked};
     touched.insert(touched.end(), loop->scratchpads.begin(), loop->scratchpads.end());
     const std::size_t state_bytes = bytes(N * H);
     builder.add_kernel(name_ + ".forward", Phase::forward, touched,
@@ -176,14 +194,14 @@ memory Lstm::fused_backward(GraphBuilder& builder, const Tape& tape, const memor
     const memory dh_next = builder.make(matrix(N, H, H));
     const memory dc = builder.make(matrix(N, H, H));
 
-    // dh_(t-1) = dG_t W_hh^T: W_hh's transpose is a strided view of its bytes.
-    const memory w_hh_t = builder.view(weights_iter_, transposed(G, H, G));
+    // dh_(t-1) = dG_t W_hh^T: the convolution's [H, 4H] weights are W_hh as it lies, blocked once.
     auto loop = std::make_shared<Recurrence>();
     loop->stream = dnnl::stream(builder.engine());
-    const Recurrence::Op recurrent_data = loop->op(
-        builder, dnnl::matmul::primitive_desc(
-                     dnnl::matmul::desc(matrix(N, G, G), w_hh_t.get_desc(), matrix(N, H, H)),
-                     GraphBuilder::attributes(), builder.engine()));
+    const auto gemm_pd = recurrent_gemm(N, G, H, false, builder.engine());
+    const Recurrence::Op recurrent = loop->op(builder, gemm_pd);
+    const memory w_hh_blocked = builder.make(gemm_pd.weights_desc());
+    builder.reorder(name_ + ".block_weights_iter_t", Phase::backward,
+                    builder.view(weights_iter_, plain_desc({H, G, 1, 1}, Tag::oihw)), w_hh_blocked);
     for (memory::dim t = T; t >= 1; --t) {
         const memory gates = builder.view(tape.gates, matrix(N, G, G), bytes((t - 1) * N * G));
         const std::size_t state_at = bytes((t - 1) * N * H);
@@ -199,12 +217,14 @@ memory Lstm::fused_backward(GraphBuilder& builder, const Tape& tape, const memor
                                                       cell);
                                });
         if (t > 1) {
-            loop->run(name_ + ".hidden_backward", Phase::backward, recurrent_data,
-                      {{DNNL_ARG_SRC, gates}, {DNNL_ARG_WEIGHTS, w_hh_t}, {DNNL_ARG_DST, dh_next}});
+            loop->run(name_ + ".hidden_backward", Phase::backward, recurrent,
+                      {{DNNL_ARG_SRC, builder.view(gates, pixels(N, G))},
+                       {DNNL_ARG_WEIGHTS, w_hh_blocked},
+                       {DNNL_ARG_DST, builder.view(dh_next, pixels(N, H))}});
         }
     }
-    std::vector<memory> touched = {tape.gates,     tape.tanh_cells, tape.cells,
-                                   diff_dst_layer, dh_next,         dc};
+    std::vector<memory> touched = {tape.gates, tape.tanh_cells, tape.cells, diff_dst_layer, dh_next,
+                                   dc,         w_hh_blocked};
     touched.insert(touched.end(), loop->scratchpads.begin(), loop->scratchpads.end());
     builder.add_kernel(name_ + ".backward", Phase::backward, touched,
                        [loop] { loop->steps.run(loop->stream); });
