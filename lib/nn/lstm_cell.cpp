@@ -32,15 +32,13 @@ inline float sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
 
-}  // namespace
-
 // Each loop runs over the batch's rows on the OpenMP team oneDNN's primitives use (the training
 // thread's), and over one row's H contiguous floats with SIMD: a step is 128 x 256 cells at the
 // default batch, too little to spread finer.
 
 VAEDNN_VECTOR_CLONES
-void lstm_cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, float* h,
-                       CellShape shape) {
+void cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, float* h,
+                  CellShape shape) {
     const std::size_t H = shape.hidden, G = 4 * H;
     const auto rows = static_cast<long>(shape.batch);
 #pragma omp parallel for schedule(static)
@@ -69,9 +67,8 @@ void lstm_cell_forward(float* gates, const float* c_prev, float* c, float* tanh_
 }
 
 VAEDNN_VECTOR_CLONES
-void lstm_cell_backward(float* gates, const float* tanh_c, const float* c_prev,
-                        const float* dh_above, const float* dh_next, float* dc, bool last_step,
-                        CellShape shape) {
+void cell_backward(float* gates, const float* tanh_c, const float* c_prev, const float* dh_above,
+                   const float* dh_next, float* dc, bool last_step, CellShape shape) {
     const std::size_t H = shape.hidden, G = 4 * H;
     const auto rows = static_cast<long>(shape.batch);
 #pragma omp parallel for schedule(static)
@@ -100,6 +97,21 @@ void lstm_cell_backward(float* gates, const float* tanh_c, const float* c_prev,
             dcn[j] = d_c * f;
         }
     }
+}
+
+}  // namespace
+
+// The per-ISA clones stay inside this file: a clone's resolver would otherwise be exported from
+// the shared library whatever the visibility preset.
+void lstm_cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, float* h,
+                       CellShape shape) {
+    cell_forward(gates, c_prev, c, tanh_c, h, shape);
+}
+
+void lstm_cell_backward(float* gates, const float* tanh_c, const float* c_prev,
+                        const float* dh_above, const float* dh_next, float* dc, bool last_step,
+                        CellShape shape) {
+    cell_backward(gates, tanh_c, c_prev, dh_above, dh_next, dc, last_step, shape);
 }
 
 }  // namespace vaednn::detail
