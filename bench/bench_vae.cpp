@@ -1,11 +1,11 @@
 // bench_vae: Google Benchmark suite for libvaednn. Every benchmark reports images/s
-// (items_per_second) and GFLOP/s, takes the batch size as its argument (/batch:128), runs on
+// (items_per_second) and FLOP/s, takes the batch size as its argument (/batch:128), runs on
 // real time, and builds its primitives before the timed loop.
 //
 //   bench_vae [--threads=N] [--oversubscribe] [--benchmark_filter=lstm] [Google Benchmark flags]
 //
 // Before the benchmarks it measures the FP32 FMA peak of the same threads (machine_peak.hpp):
-// every benchmark's peak_share is its GFLOP/s over that peak, the roofline of this run.
+// every benchmark's peak_share is its FLOP/s over that peak, the roofline of this run.
 //
 // - train_step, inference: the whole training step (forward, loss, backward, Adam) and the
 //   forward pass with the loss; train_step_onednn_rnn and inference_onednn_rnn the same with
@@ -22,6 +22,7 @@
 #include <benchmark/benchmark.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -88,15 +89,21 @@ std::vector<float> synthetic_batch(std::size_t n) {
 // The FP32 FMA peak of this run's threads, measured before the benchmarks run (main).
 double g_peak_gflops = 0.0;
 
-// GFLOP/s, and the share of the machine's FP32 peak they are (peak_share 0.71: 71 %).
-void set_counters(benchmark::State& state, std::size_t batch, double flop_per_image) {
+using Clock = std::chrono::steady_clock;
+
+// FLOP as Google Benchmark's rate (the console prints "FLOP=41.8G/s"), and peak_share: the share
+// of the machine's FP32 peak the loop ran at (0.71: 71 %). Google Benchmark divides only rates by
+// the time, and would print a ratio as "0.71/s", so the share takes the loop's own wall time
+// (`loop_start` is taken just before it).
+void set_counters(benchmark::State& state, std::size_t batch, double flop_per_image,
+                  Clock::time_point loop_start) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - loop_start).count();
     const auto images = static_cast<double>(state.iterations()) * static_cast<double>(batch);
     state.SetItemsProcessed(static_cast<std::int64_t>(images));
-    const double gflop = images * flop_per_image * 1e-9;
-    state.counters["GFLOP/s"] = benchmark::Counter(gflop, benchmark::Counter::kIsRate);
-    if (g_peak_gflops > 0.0 && flop_per_image > 0.0) {
-        state.counters["peak_share"] =
-            benchmark::Counter(gflop / g_peak_gflops, benchmark::Counter::kIsRate);
+    const double flop = images * flop_per_image;
+    state.counters["FLOP"] = benchmark::Counter(flop, benchmark::Counter::kIsRate);
+    if (g_peak_gflops > 0.0 && flop_per_image > 0.0 && seconds > 0.0) {
+        state.counters["peak_share"] = flop * 1e-9 / seconds / g_peak_gflops;
     }
 }
 
@@ -112,8 +119,9 @@ void train_step(benchmark::State& state, vaednn::LstmKernel lstm) {
     vaednn::Vae vae(config, 1, {lstm});
     const auto images = synthetic_batch(batch);
     vae.train_step(images);  // builds the graph; the first step is warm-up
+    const auto loop_start = Clock::now();
     for (auto _ : state) benchmark::DoNotOptimize(vae.train_step(images));
-    set_counters(state, batch, Flop{config}.training());
+    set_counters(state, batch, Flop{config}.training(), loop_start);
 }
 
 // The forward pass and the loss, as evaluation runs them.
@@ -123,8 +131,9 @@ void inference(benchmark::State& state, vaednn::LstmKernel lstm) {
     vaednn::Vae vae(config, 1, {lstm});
     const auto images = synthetic_batch(batch);
     vae.evaluate(images);
+    const auto loop_start = Clock::now();
     for (auto _ : state) benchmark::DoNotOptimize(vae.evaluate(images));
-    set_counters(state, batch, Flop{config}.forward());
+    set_counters(state, batch, Flop{config}.forward(), loop_start);
 }
 
 // ----------------------------------------------------------------------------- per layer
@@ -244,13 +253,14 @@ void layer(benchmark::State& state, const LayerBenchmark& spec) {
         implementation += graph.nodes()[i].implementation;
     }
     state.SetLabel(implementation);
+    const auto loop_start = Clock::now();
     for (auto _ : state) {
         for (std::size_t i : nodes) graph.run(stream, i, i + 1);
     }
     const double flop = spec.flop != nullptr ? spec.flop(config)
                                              : 12.0 * static_cast<double>(vae.parameter_count()) /
                                                    static_cast<double>(batch);
-    set_counters(state, batch, flop);
+    set_counters(state, batch, flop, loop_start);
 }
 
 // ----------------------------------------------------------------------------- deconvolution
@@ -294,9 +304,11 @@ void deconv_algorithm(benchmark::State& state, int layer_index,
     std::size_t first = 0;
     while (first < graph.size() && graph.nodes()[first].name == "deconv.reorder_src") ++first;
     graph.run(stream);
+    const auto loop_start = Clock::now();
     for (auto _ : state) graph.run(stream, first, graph.size());
     state.SetLabel(graph.nodes()[graph.size() - 1].implementation);
-    set_counters(state, static_cast<std::size_t>(batch), Flop{config}.deconv(layer_index));
+    set_counters(state, static_cast<std::size_t>(batch), Flop{config}.deconv(layer_index),
+                 loop_start);
 }
 
 // ----------------------------------------------------------------------------- pipeline
@@ -322,7 +334,6 @@ void pipeline(benchmark::State& state) {
         while (auto b = batches.next()) images += b->indices.size();
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(images));
-    state.counters["GFLOP/s"] = benchmark::Counter(0.0, benchmark::Counter::kIsRate);
     state.counters["images_per_epoch"] = static_cast<double>(set.count);
 }
 BENCHMARK(pipeline)->Apply(batch_sizes);
@@ -425,10 +436,11 @@ void print_help() {
         "          --threads=N: compute threads (oneDNN's OpenMP team and oneTBB), 1..%d;\n"
         "          default and most: the CPUs this process may use (affinity and cgroup quota)\n"
         "          --oversubscribe: run --threads=N even above that\n"
-        "Every benchmark reports GFLOP/s and peak_share, its share of the FP32 FMA peak that\n"
-        "bench_vae measures on the same threads before the benchmarks (fp32_fma_peak_gflops in\n"
-        "the context). Debian's Google Benchmark says \"Library was built as DEBUG\": that is the\n"
-        "benchmark library's own build; bench_vae and libvaednn are built as Release.\n",
+        "Every benchmark reports FLOP/s (FLOP=41.8G/s) and peak_share, its share of the FP32\n"
+        "FMA peak that bench_vae measures on the same threads before the benchmarks\n"
+        "(fp32_fma_peak_gflops in the context). Debian's Google Benchmark says \"Library was\n"
+        "built as DEBUG\": that is the benchmark library's own build; bench_vae and libvaednn are\n"
+        "built as Release.\n",
         kMaxThreads);
     benchmark::PrintDefaultHelp();
 }

@@ -52,7 +52,7 @@ def bench_vae(args, threads, pattern, min_time):
         if b.get("error_occurred"):
             continue
         assert b["time_unit"] == "ms", b["time_unit"]
-        results[b["name"]] = (b["real_time"] * 1e-3, b.get("label", ""), b["GFLOP/s"])
+        results[b["name"]] = (b["real_time"] * 1e-3, b.get("label", ""), b["FLOP"] * 1e-9)
     return results, report["context"]
 
 
