@@ -26,7 +26,7 @@ done
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$vae_sample" --checkpoint "$run/checkpoint.safetensors" --manifold 16 --out "$work" >/dev/null
+"$vae_sample" --checkpoint "$run/checkpoint.safetensors" --manifold 12 --out "$work" >/dev/null
 
 mkdir -p "$images"
 cp "$run/samples_epoch_$epoch.png" "$images/samples.png"
