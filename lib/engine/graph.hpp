@@ -48,7 +48,7 @@ struct NodeTimes {
     std::int64_t runs = 0;       // full runs, the untimed first one included
 
     std::int64_t timed_runs() const noexcept { return runs > 0 ? runs - 1 : 0; }
-    // Per node, over the runs still in the window (empty before the second run).
+    // Per node, over the runs still in the window (zeros before the second run).
     std::vector<double> medians() const;
 };
 
