@@ -32,6 +32,15 @@ inline float sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
 
+// Row n's four gates, each H floats, in PyTorch's order.
+struct GateRow {
+    float *i, *f, *g, *o;
+};
+inline GateRow gate_row(float* gates, long n, std::size_t H) {
+    float* i = gates + static_cast<std::size_t>(n) * 4 * H;
+    return {i, i + H, i + 2 * H, i + 3 * H};
+}
+
 // Each loop runs over the batch's rows on the OpenMP team oneDNN's primitives use (the training
 // thread's), and over one row's H contiguous floats with SIMD: a step is 128 x 256 cells at the
 // default batch, too little to spread finer.
@@ -39,15 +48,12 @@ inline float sigmoid(float x) {
 VAEDNN_VECTOR_CLONES
 void cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, float* h,
                   CellShape shape) {
-    const std::size_t H = shape.hidden, G = 4 * H;
+    const std::size_t H = shape.hidden;
     const auto rows = static_cast<long>(shape.batch);
 #pragma omp parallel for schedule(static)
     for (long n = 0; n < rows; ++n) {
         const std::size_t row = static_cast<std::size_t>(n) * H;
-        float* gi = gates + static_cast<std::size_t>(n) * G;
-        float* gf = gi + H;
-        float* gg = gi + 2 * H;
-        float* go = gi + 3 * H;
+        const auto [gi, gf, gg, go] = gate_row(gates, n, H);
         const float* cp = c_prev + row;
         float* cn = c + row;
         float* tc = tanh_c + row;
@@ -69,15 +75,12 @@ void cell_forward(float* gates, const float* c_prev, float* c, float* tanh_c, fl
 VAEDNN_VECTOR_CLONES
 void cell_backward(float* gates, const float* tanh_c, const float* c_prev, const float* dh_above,
                    const float* dh_next, float* dc, bool last_step, CellShape shape) {
-    const std::size_t H = shape.hidden, G = 4 * H;
+    const std::size_t H = shape.hidden;
     const auto rows = static_cast<long>(shape.batch);
 #pragma omp parallel for schedule(static)
     for (long n = 0; n < rows; ++n) {
         const std::size_t row = static_cast<std::size_t>(n) * H;
-        float* gi = gates + static_cast<std::size_t>(n) * G;
-        float* gf = gi + H;
-        float* gg = gi + 2 * H;
-        float* go = gi + 3 * H;
+        const auto [gi, gf, gg, go] = gate_row(gates, n, H);
         const float* tc = tanh_c + row;
         const float* cp = c_prev + row;
         const float* above = dh_above + row;
