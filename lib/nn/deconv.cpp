@@ -24,6 +24,16 @@ const char* deconv_forward_name(DeconvForward algorithm) {
     return "?";
 }
 
+namespace {
+
+bool has_avx512_core() {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto avx512_core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    return (isa & avx512_core) == avx512_core;
+}
+
+}  // namespace
+
 DeconvForward choose_deconv_forward(const DeconvShape& shape) {
     // Forward times at batch 128, 2 threads, AVX-512 (docs/PERFORMANCE.md): the default deconv2
     // (64->32, stride 2) takes 9.2 ms direct and ~4.5 ms sub-pixel; deconv1 (32->64) 3.4 vs ~1.2;
@@ -286,21 +296,37 @@ memory Deconv::backward(GraphBuilder& builder, const Tape& tape, const memory& d
     const auto alg = dnnl::algorithm::deconvolution_direct;
 
     // Backward primitives choose their own layouts (pinning them to the forward's can leave only
-    // the reference implementation); tensors are reordered where the choices differ.
+    // the reference implementation); tensors are reordered where the choices differ. But for one
+    // output channel without AVX-512, oneDNN 2.6 picks a blocked AVX2 weight-gradient kernel
+    // that runs at ~7 GFLOP/s (deconv3 at batch 128: 8.6 ms), where channels-last input and
+    // gradient run its AVX2 kernel in 1.8 ms (docs/PERFORMANCE.md; a plain gradient beside
+    // them leaves only the reference kernel); with AVX-512 the blocked kernel is the fast one
+    // (0.35 ms on Zen 4).
+    const bool channels_last_weights = shape_.out_channels == 1 && !has_avx512_core();
     const deconv_bwd_weights::primitive_desc weights_pd(
-        deconv_bwd_weights::desc(alg, any_desc(src_dims(batch)),  // src
-                                 any_desc(weight_dims()),         // diff_weights
-                                 bias_desc_,                      // diff_bias
-                                 any_desc(dst_dims(batch)),       // diff_dst
+        deconv_bwd_weights::desc(alg,
+                                 channels_last_weights ? plain_desc(src_dims(batch), Tag::nhwc)
+                                                       : any_desc(src_dims(batch)),  // src
+                                 any_desc(weight_dims()),                            // diff_weights
+                                 bias_desc_,                                         // diff_bias
+                                 channels_last_weights ? plain_desc(dst_dims(batch), Tag::nhwc)
+                                                       : any_desc(dst_dims(batch)),  // diff_dst
                                  strides(), padding_l(), padding_r()),
         GraphBuilder::attributes(), engine, tape.pd);
     // The input as the caller gave it may already be in this primitive's layout (deconv3's
-    // blocked input, which its plain forward reordered).
-    const memory& src_seen = tape.input.get_desc() == weights_pd.src_desc() ? tape.input : tape.src;
+    // blocked input, which its plain forward reordered), and reorders to channels-last faster
+    // from there than from the forward's plain copy (0.9 ms at batch 128).
+    const memory& src_seen = channels_last_weights || tape.input.get_desc() == weights_pd.src_desc()
+                                 ? tape.input
+                                 : tape.src;
     const memory src_for_weights = builder.to_layout(name_ + ".reorder_src_bwd", Phase::backward,
                                                      src_seen, weights_pd.src_desc());
-    const memory diff_out_for_weights = builder.to_layout(
-        name_ + ".reorder_diff_dst_bwd_w", Phase::backward, diff_out, weights_pd.diff_dst_desc());
+    // With one channel, channels-last and plain are the same bytes: the gradient is only viewed.
+    const memory diff_out_for_weights =
+        channels_last_weights && diff_out.get_desc() == plain_desc(dst_dims(batch), Tag::nchw)
+            ? builder.view(diff_out, weights_pd.diff_dst_desc())
+            : builder.to_layout(name_ + ".reorder_diff_dst_bwd_w", Phase::backward, diff_out,
+                                weights_pd.diff_dst_desc());
     const memory diff_weights = builder.output_for(weight_grad_, weights_pd.diff_weights_desc());
     builder.add(name_ + ".backward_weights", Phase::backward, weights_pd,
                 {{DNNL_ARG_SRC, src_for_weights},

@@ -7,7 +7,7 @@
 //                    c_t = f c_(t-1) + i g;  h_t = o tanh(c_t)      one pass (lstm_cell.cpp)
 //   backward  for t from T: dG_t from the cell (in place over gates_t); dh_(t-1) = dG_t W_hh^T
 //             dW_hh = H_prev^T dG, dW_ih = X^T dG, db = 1^T dG, dX = dG W_ih^T: one GEMM each
-//             over all steps.
+//             over all steps (the first two as 1x1 convolutions, below).
 // The two recurrent GEMMs of a step, h_(t-1) W_hh and dG_t W_hh^T, are 1x1 convolutions over a
 // row of N "pixels" (the batch as the width, channels last, so the rows of h and G are the
 // pixels as they lie): oneDNN 2.6 on AVX2 runs a matmul through sgemm, which packs W_hh again at
@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "nn/lstm.hpp"
@@ -77,6 +78,31 @@ dnnl::convolution_forward::primitive_desc recurrent_gemm(memory::dim n, memory::
             engine};
 }
 
+// A weight gradient over every step, C [M, 4H] = A^T dG with A [T N, M] and dG [T N, 4H], as a
+// 1x1 convolution: dG's 4H columns are its pixels, its T N rows the input channels, A's M columns
+// the output channels. oneDNN 2.6 on AVX2 runs the matmul through sgemm at ~50 GFLOP/s for this
+// shape (K = 3584), its 1x1 convolution at ~80 (docs/PERFORMANCE.md); both need dG blocked, one
+// reorder shared by dW_hh and dW_ih.
+dnnl::convolution_forward::primitive_desc weight_gradient_gemm(memory::dim rows, memory::dim m,
+                                                               memory::dim pixels,
+                                                               const dnnl::engine& engine) {
+    return {{dnnl::prop_kind::forward_inference,
+             dnnl::algorithm::convolution_direct,
+             memory::desc({1, rows, 1, pixels}, f32, memory::format_tag::any),
+             memory::desc({m, rows, 1, 1}, f32, memory::format_tag::any),
+             memory::desc({1, m, 1, pixels}, f32, memory::format_tag::any),
+             {1, 1},
+             {0, 0},
+             {0, 0}},
+            GraphBuilder::attributes(),
+            engine};
+}
+
+// oneDNN falls back to its reference loops (seconds per call) for shapes its JIT kernels lack.
+bool is_jit(const dnnl::primitive_desc_base& pd) {
+    return !std::string_view(pd.impl_info_str()).starts_with("ref");
+}
+
 // The nodes of one recurrence, built once and run as one node of the graph that holds them: the
 // graph's timing and reports see the layer, not 28 steps of it.
 struct Recurrence {
@@ -123,17 +149,46 @@ Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, P
     tape.dst_layer =
         builder.view(tape.hidden_states, plain_desc({T, N, H}, Tag::tnc), bytes(N * H));
 
-    // XG = X W_ih + b_ih + b_hh, every step at once.
-    const memory x = builder.view(src_layer, matrix(T * N, I, I));
-    const memory xg = builder.view(tape.gates, matrix(T * N, G, G));
-    const memory w_ih = builder.view(weights_layer_, matrix(I, G, G));
-    const memory bias = builder.view(bias_sum_, matrix(1, G, G));
-    const dnnl::matmul::primitive_desc projection(
-        dnnl::matmul::desc(x.get_desc(), w_ih.get_desc(), bias.get_desc(), xg.get_desc()),
+    // XG = X W_ih + b_ih + b_hh, every step at once: a 1x1 convolution over the T N rows of X as
+    // pixels (0.75x the matmul's time here), a matmul where this CPU has no JIT kernel for it.
+    const memory bias = builder.view(bias_sum_, plain_desc({G}, Tag::a));
+    const dnnl::convolution_forward::primitive_desc projection(
+        {dnnl::prop_kind::forward_inference,
+         dnnl::algorithm::convolution_direct,
+         pixels(T * N, I),
+         memory::desc({G, I, 1, 1}, f32, memory::format_tag::any),
+         bias.get_desc(),
+         pixels(T * N, G),
+         {1, 1},
+         {0, 0},
+         {0, 0}},
         GraphBuilder::attributes(), builder.engine());
-    builder.add(
-        name_ + ".forward_projection", Phase::forward, projection,
-        {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_ih}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, xg}});
+    if (is_jit(projection)) {
+        const memory w_ih_blocked = builder.make(projection.weights_desc());
+        builder.reorder(
+            name_ + ".block_weights_layer", Phase::forward,
+            builder.view(weights_layer_,
+                         memory::desc({G, I, 1, 1}, f32, memory::dims{1, G, G * I, G * I})),
+            w_ih_blocked);
+        builder.add(name_ + ".forward_projection", Phase::forward, projection,
+                    {{DNNL_ARG_SRC, builder.view(src_layer, pixels(T * N, I))},
+                     {DNNL_ARG_WEIGHTS, w_ih_blocked},
+                     {DNNL_ARG_BIAS, bias},
+                     {DNNL_ARG_DST, builder.view(tape.gates, pixels(T * N, G))}});
+    } else {
+        const memory x = builder.view(src_layer, matrix(T * N, I, I));
+        const memory xg = builder.view(tape.gates, matrix(T * N, G, G));
+        const memory w_ih = builder.view(weights_layer_, matrix(I, G, G));
+        const memory bias_row = builder.view(bias_sum_, matrix(1, G, G));
+        const dnnl::matmul::primitive_desc matmul(
+            dnnl::matmul::desc(x.get_desc(), w_ih.get_desc(), bias_row.get_desc(), xg.get_desc()),
+            GraphBuilder::attributes(), builder.engine());
+        builder.add(name_ + ".forward_projection", Phase::forward, matmul,
+                    {{DNNL_ARG_SRC, x},
+                     {DNNL_ARG_WEIGHTS, w_ih},
+                     {DNNL_ARG_BIAS, bias_row},
+                     {DNNL_ARG_DST, xg}});
+    }
 
     // A step is the recurrent GEMM, then the cell. The GEMM's weights, W_hh^T as the
     // convolution's [4H, H] (output, input channels), are blocked once per pass.
@@ -239,12 +294,42 @@ memory Lstm::fused_backward(GraphBuilder& builder, const Tape& tape, const memor
         builder.add(name_ + "." + name, Phase::backward, pd,
                     {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
     };
-    // dW_hh [H, 4H] = H_prev^T dG, H_prev = h_0 .. h_(T-1) (rows 0 .. T-1 of the hidden states)
-    gemm("backward_weights_iter", builder.view(tape.hidden_states, transposed(H, T * N, H)),
-         d_gates, builder.view(weights_iter_grad_, matrix(H, G, G)));
-    // dW_ih [I, 4H] = X^T dG
-    gemm("backward_weights_layer", builder.view(tape.src_layer, transposed(I, T * N, I)), d_gates,
-         builder.view(weights_layer_grad_, matrix(I, G, G)));
+    // dW_hh [H, 4H] = H_prev^T dG, H_prev = h_0 .. h_(T-1) (rows 0 .. T-1 of the hidden states),
+    // and dW_ih [I, 4H] = X^T dG: 1x1 convolutions reading dG blocked once, matmuls where this CPU
+    // has no JIT kernel for them.
+    const auto dw_hh = weight_gradient_gemm(T * N, H, G, builder.engine());
+    const auto dw_ih = weight_gradient_gemm(T * N, I, G, builder.engine());
+    if (is_jit(dw_hh) && is_jit(dw_ih) && dw_hh.src_desc() == dw_ih.src_desc()) {
+        const memory d_gates_blocked = builder.make(dw_hh.src_desc());
+        builder.reorder(name_ + ".block_d_gates", Phase::backward,
+                        builder.view(tape.gates, plain_desc({1, T * N, 1, G}, Tag::nchw)),
+                        d_gates_blocked);
+        const auto convolution = [&](const std::string& name, const std::string& rows_name,
+                                     const dnnl::convolution_forward::primitive_desc& pd,
+                                     const memory& rows, memory::dim m, const memory& gradient) {
+            // The rows [T N, M] seen as the weights {M, T N}: output channel j reads column j.
+            const memory weights = builder.make(pd.weights_desc());
+            builder.reorder(
+                name_ + ".block_" + rows_name, Phase::backward,
+                builder.view(rows, memory::desc({m, T * N, 1, 1}, f32, memory::dims{1, m, 1, 1})),
+                weights);
+            const memory target = builder.view(gradient, plain_desc({1, m, 1, G}, Tag::nchw));
+            const memory written = builder.output_for(target, pd.dst_desc());
+            builder.add(name_ + ".backward_weights_" + name, Phase::backward, pd,
+                        {{DNNL_ARG_SRC, d_gates_blocked},
+                         {DNNL_ARG_WEIGHTS, weights},
+                         {DNNL_ARG_DST, written}});
+            builder.store(name_ + ".store_weights_" + name + "_grad", Phase::backward, written,
+                          target);
+        };
+        convolution("iter", "hidden_states", dw_hh, tape.hidden_states, H, weights_iter_grad_);
+        convolution("layer", "inputs", dw_ih, tape.src_layer, I, weights_layer_grad_);
+    } else {
+        gemm("backward_weights_iter", builder.view(tape.hidden_states, transposed(H, T * N, H)),
+             d_gates, builder.view(weights_iter_grad_, matrix(H, G, G)));
+        gemm("backward_weights_layer", builder.view(tape.src_layer, transposed(I, T * N, I)),
+             d_gates, builder.view(weights_layer_grad_, matrix(I, G, G)));
+    }
     // db [4H] = 1^T dG, the column sums of dG (oneDNN 2.6's reduction has no AVX2 kernel; a GEMV
     // runs at memory speed).
     const memory ones = builder.make_persistent(matrix(1, T * N, T * N));
