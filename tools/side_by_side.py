@@ -258,7 +258,8 @@ def render(args, configs, ours, shares, theirs, step_flop, peak, layers, algorit
         lines.append(f"| {short} | {seconds * 1e3:.2f} | {gflops} | {share} | "
                      f"{layers[name][0][1]} |")
     lines += ["", "Each deconvolution's forward algorithms as a layer alone (`bench_vae --threads=2 "
-              "--benchmark_filter='^deconv_forward_algorithms/.*/batch:128/'`; input in nChw16c, "
+              "--benchmark_filter='^deconv_forward_algorithms/.*/batch:128/'`; input in oneDNN's "
+              "blocked layout, "
               "everything after the input counted: weight gather, convolutions, interleave, "
               "ReLU); the library uses the fastest (`choose_deconv_forward`):", "",
               "| layer | direct_any ms | direct_plain ms | subpixel ms |", "|---|---:|---:|---:|"]
@@ -287,14 +288,15 @@ def render(args, configs, ours, shares, theirs, step_flop, peak, layers, algorit
     if epochs:
         o = {k: median([r[k] for r in epochs["ours"]]) for k in epochs["ours"][0]}
         t = {k: median([r[k] for r in epochs["pytorch"]]) for k in epochs["pytorch"][0]}
+        data = os.path.relpath(args.data, ROOT)
         lines += [
             "",
             f"One epoch of full MNIST as a user runs it, the whole process under `/usr/bin/time -v` "
             f"(start-up, data loading, 469 training steps at batch 128, the test set's -ELBO, and "
             f"for vae_train its checkpoint and pictures), 2 threads, median of "
-            f"{args.epoch_rounds} alternating run(s): `vae_train --data {args.data} --threads 2 "
+            f"{args.epoch_rounds} alternating run(s): `vae_train --data {data} --threads 2 "
             f"--epochs 1 --batch-size 128 --quiet --out DIR` against `vae_twin.py train --data "
-            f"{args.data} --threads 2 --epochs 1 --batch-size 128` (the same core type):",
+            f"{data} --threads 2 --epochs 1 --batch-size 128` (the same core type):",
             "",
             "| process | wall clock | training images/s | test -ELBO after epoch 1 | peak RSS |",
             "|---|---:|---:|---:|---:|",
