@@ -160,12 +160,16 @@ bool node_matches(const std::string& node, const std::string& pattern) {
 // the data gradient is the direction it serves.
 const std::vector<LayerBenchmark>& layer_benchmarks() {
     static const std::vector<LayerBenchmark> list = {
+        // Both LSTM kernels with the reorders of their own weights and gradients.
         {"lstm_forward",
-         {"lstm.forward_projection", "lstm.forward"},
+         {"lstm.bias_sum", "lstm.block_weights_layer", "lstm.forward_projection",
+          "lstm.block_weights_iter", "lstm.forward"},
          [](const VaeConfig& c) { return Flop{c}.lstm(); }},
         {"lstm_backward",
-         {"lstm.backward", "lstm.backward_weights_iter", "lstm.backward_weights_layer",
-          "lstm.backward_bias"},
+         {"lstm.zero_diff_dst", "lstm.block_weights_iter_t", "lstm.backward", "lstm.block_d_gates",
+          "lstm.block_hidden_states", "lstm.backward_weights_iter", "lstm.store_weights_iter_grad",
+          "lstm.block_inputs", "lstm.backward_weights_layer", "lstm.store_weights_layer_grad",
+          "lstm.backward_bias", "lstm.bias_grad"},
          [](const VaeConfig& c) { return 2.0 * Flop{c}.lstm(); }},
         {"lstm_forward_onednn",
          {"lstm.forward"},
