@@ -30,7 +30,8 @@ struct Options {
     std::string data_dir;  // empty: where the checkpoint's run read its data
     std::string split = "test";
     std::size_t samples = 5000;
-    std::size_t limit = 0;  // 0: every image of the split
+    std::size_t first = 0;  // the split's index of the first image evaluated
+    std::size_t limit = 0;  // 0: every image from `first` on
     std::uint64_t seed = 0;
     int threads = 0;       // 0: every CPU this process may use
     std::string binarize;  // empty: as the checkpoint trained (fixed after dynamic, else none)
@@ -62,10 +63,16 @@ class ProgressPrinter {
     std::size_t printed_tenths_ = 0;
 };
 
-std::vector<float> images_of(const vaednn::ImageSet& set, std::size_t limit) {
-    const std::size_t count = limit == 0 ? set.count : std::min(limit, set.count);
+// Images first .. first + limit - 1 of the split (to its end for limit 0).
+std::vector<float> images_of(const vaednn::ImageSet& set, std::size_t first, std::size_t limit) {
+    if (first >= set.count) {
+        throw vaednn::ConfigError(
+            fmt::format("--first {}: the split has {} images (the first is 0)", first, set.count));
+    }
+    const std::size_t rest = set.count - first;
+    const std::size_t count = limit == 0 ? rest : std::min(limit, rest);
     std::vector<std::uint32_t> indices(count);
-    for (std::size_t i = 0; i < count; ++i) indices[i] = static_cast<std::uint32_t>(i);
+    for (std::size_t i = 0; i < count; ++i) indices[i] = static_cast<std::uint32_t>(first + i);
     std::vector<float> images(count * set.pixels_per_image());
     vaednn::gather_batch(set, indices, images);
     return images;
@@ -98,16 +105,19 @@ int run(const Options& o) {
                                  : checkpoint.info.trainer.binarize == vaednn::Binarization::dynamic
                                      ? "fixed"
                                      : "none";
-    std::vector<float> images = images_of(set, o.limit);
-    if (binarize == "fixed") vaednn::binarize_fixed(images, set.pixels_per_image(), 0);
+    std::vector<float> images = images_of(set, o.first, o.limit);
+    if (binarize == "fixed") vaednn::binarize_fixed(images, set.pixels_per_image(), o.first);
     const std::size_t count = images.size() / set.pixels_per_image();
-    say("vae_eval: {} ({} {}, {} images{}), k = {}, seed {}, {} threads\n", o.checkpoint, dataset,
-        o.split, count, binarize == "fixed" ? ", binarized" : "", o.samples, o.seed, threads);
+    const std::string which = o.first == 0 ? fmt::format("{} images", count)
+                                           : fmt::format("{} images from #{}", count, o.first);
+    say("vae_eval: {} ({} {}, {}{}), k = {}, seed {}, {} threads\n", o.checkpoint, dataset, o.split,
+        which, binarize == "fixed" ? ", binarized" : "", o.samples, o.seed, threads);
 
     ProgressPrinter printer(isatty(STDOUT_FILENO) != 0);
     vaednn::LogLikelihoodOptions options;
     options.samples = o.samples;
     options.seed = o.seed;
+    options.first_image = o.first;
     const vaednn::LogLikelihoodResult r = vaednn::estimate_log_likelihood(
         vae, images, options, [&](const vaednn::EvaluationProgress& p) { printer(p); });
     printer.finish();
@@ -118,8 +128,9 @@ int run(const Options& o) {
         r.log_likelihood_standard_error, r.samples);
     say("images       {}   time {:.2f} s\n", r.images, r.seconds);
     if (!o.json.empty()) {
-        vaednn::EvaluationReport report{o.checkpoint, dataset, data_dir.string(), o.split,
-                                        binarize,     o.seed,  threads,           r};
+        vaednn::EvaluationReport report{o.checkpoint, dataset,  data_dir.string(),
+                                        o.split,      binarize, o.seed,
+                                        threads,      r,        o.first};
         vaednn::write_evaluation_json(o.json, report);
         say("vae_eval: wrote {}\n", o.json);
     }
@@ -143,7 +154,11 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"test", "train"}));
     cli.add_option("--k", o.samples, "Importance samples per image (1 gives the ELBO's estimate)")
         ->check(vaednn::app::integer_between<std::size_t>(1, 1000000));
-    cli.add_option("--limit", o.limit, "Evaluate the first N images only (0: all)");
+    cli.add_option("--first", o.first,
+                   "Start at image N of the split: a long evaluation run in pieces (--first 0 "
+                   "--limit 1000, --first 1000 --limit 1000, ...) gives every image the numbers "
+                   "one run would");
+    cli.add_option("--limit", o.limit, "Evaluate N images only (0: all, to the end of the split)");
     cli.add_option("--seed", o.seed, "Which importance samples to draw");
     cli.add_option("--threads", o.threads,
                    "Compute threads (default and most: the CPUs this process may use)")

@@ -31,6 +31,20 @@ cmp -s <(grep -v seconds "$work/eval.json") <(grep -v seconds "$work/again.json"
 expect 0 'mnist train, 10 images, binarized' "$vae_eval" "$checkpoint" --k 4 --limit 10 --binarize fixed \
   --data "$work/data" --split train
 
+# In pieces: images 20..29 evaluated alone get the numbers the whole run gave them, grey and
+# binarised (the noise and the binarisation are drawn per image of the split).
+per_image() { sed -n '/"per_image_log_likelihood"/,/]/p' "$1" | grep -E '^ *-?[0-9]'; }
+for binarize in none fixed; do
+  expect 0 'test, 30 images' "$vae_eval" "$checkpoint" --k 20 --limit 30 --threads 2 \
+    --binarize "$binarize" --json "$work/all-$binarize.json" --first 0
+  expect 0 'test, 10 images from #20' "$vae_eval" "$checkpoint" --k 20 --first 20 --limit 10 --threads 2 \
+    --binarize "$binarize" --json "$work/piece-$binarize.json"
+  grep -q '"first_image": 20' "$work/piece-$binarize.json" || fail "piece-$binarize.json lacks first_image"
+  cmp -s <(per_image "$work/all-$binarize.json" | tail -n 10) <(per_image "$work/piece-$binarize.json") ||
+    fail "images 20..29 alone ($binarize) differ from the whole run's"
+done
+expect 2 'vae_eval: --first 40: the split has 40 images' "$vae_eval" "$checkpoint" --first 40
+
 expect 2 "vae_eval: --k: '0' must be between 1 and 1000000" "$vae_eval" "$checkpoint" --k 0
 expect 2 "vae_eval: --k: 'many' is not a number" "$vae_eval" "$checkpoint" --k many
 expect 2 'vae_eval: --kk is not an option; did you mean --k\?' "$vae_eval" "$checkpoint" --kk 5

@@ -274,12 +274,14 @@ BINARIZE_STREAM = 0xB1A4A41CE5EED5        # lib/data/binarize.cpp
 FIXED_BINARIZE_SEED, FIXED_BINARIZE_EPOCH = 0x7E57B1A4, MASK64
 
 
-def binarize_fixed(x):
-    """The library's fixed binarisation (binarize_fixed) of images x [N, rows, cols]."""
+def binarize_fixed(x, first_image=0):
+    """The library's fixed binarisation (binarize_fixed) of images x [N, rows, cols], the first
+    of which is image `first_image` of its split."""
+    first = first_image * x[0].numel()
     with np.errstate(over="ignore"):
         stream = mix64_int(FIXED_BINARIZE_SEED ^ mix64_int(FIXED_BINARIZE_EPOCH ^ BINARIZE_STREAM)
                            ^ BINARIZE_STREAM)
-        bits = mix64(np.uint64(stream) + np.arange(x.numel(), dtype=np.uint64))
+        bits = mix64(np.uint64(stream) + np.arange(first, first + x.numel(), dtype=np.uint64))
     u = (bits >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
     return torch.from_numpy((u < x.reshape(-1).numpy()).astype(np.float32)).view_as(x)
 
@@ -299,8 +301,9 @@ def load_checkpoint_model(path):
     return model, metadata
 
 
-def log_likelihood(model, x, k, seed, noise, chunk):
-    """Per-image importance-sampled log p(x) and single-sample -ELBO, in float64 nats."""
+def log_likelihood(model, x, k, seed, noise, chunk, first_image=0):
+    """Per-image importance-sampled log p(x) and single-sample -ELBO, in float64 nats; x[0] is
+    image `first_image` of its split (vae_eval's noise is drawn per image of the split)."""
     c = model.config
     n, latent = x.shape[0], c.latent
     pixels = x[0].numel()
@@ -312,7 +315,8 @@ def log_likelihood(model, x, k, seed, noise, chunk):
             mu, logvar = model.encoder(x[i:i + 1])
             target = x[i].reshape(1, pixels).double()
             if noise == "counter":
-                eps_all = torch.from_numpy(counter_normals(noise_seed, i, 0, k * latent))
+                eps_all = torch.from_numpy(
+                    counter_normals(noise_seed, first_image + i, 0, k * latent))
             else:
                 eps_all = torch.randn(k * latent, generator=generator)
             eps_all = eps_all.view(k, latent)
@@ -344,18 +348,19 @@ def command_log_likelihood(args):
             ours = json.load(f)
         # Everything that picks the numbers comes from vae_eval's report.
         args.k, args.limit, args.seed = ours["k"], ours["images"], ours["seed"]
+        args.first = ours.get("first_image", 0)
         args.split, args.binarize = ours["split"], ours["binarize"]
         args.data = args.data or ours["data_dir"]
     model, metadata = load_checkpoint_model(args.checkpoint)
     data_dir = args.data or json.loads(metadata["dataset"])["dir"]
     raw = read_idx(find_idx(data_dir, ("t10k" if args.split == "test" else "train")
                             + "-images-idx3-ubyte"))
-    raw = raw[:args.limit] if args.limit > 0 else raw
+    raw = raw[args.first:args.first + args.limit] if args.limit > 0 else raw[args.first:]
     x = torch.from_numpy(raw.astype(np.float32) * np.float32(1.0 / 255.0))  # as gather_batch
     if args.binarize == "fixed":
-        x = binarize_fixed(x)
+        x = binarize_fixed(x, args.first)
     start = time.perf_counter()
-    ll, nelbo = log_likelihood(model, x, args.k, args.seed, args.noise, args.chunk)
+    ll, nelbo = log_likelihood(model, x, args.k, args.seed, args.noise, args.chunk, args.first)
     seconds = time.perf_counter() - start
     n = len(ll)
     se = lambda v: (v.std().item() / math.sqrt(n)) if n > 1 else 0.0
@@ -515,7 +520,8 @@ def main():
     ll.add_argument("--checkpoint", required=True)
     ll.add_argument("--data", default="", help="default: the checkpoint's dataset folder")
     ll.add_argument("--split", choices=["test", "train"], default="test")
-    ll.add_argument("--limit", type=int, default=100, help="first N images (0: all)")
+    ll.add_argument("--first", type=int, default=0, help="start at image N of the split")
+    ll.add_argument("--limit", type=int, default=100, help="N images (0: all)")
     ll.add_argument("--k", type=int, default=1000)
     ll.add_argument("--seed", type=int, default=0)
     ll.add_argument("--binarize", choices=["none", "fixed"], default="none")

@@ -76,6 +76,7 @@ struct EvaluationReport {
     std::uint64_t seed = 0;
     int threads = 0;
     LogLikelihoodResult result;
+    std::size_t first_image = 0;  // the split's index of the first image evaluated
 };
 
 // Writes the report as one JSON object, per-image values included, atomically. Throws IoError.

@@ -16,6 +16,7 @@ void write_evaluation_json(const std::filesystem::path& file, const EvaluationRe
         {"binarize", report.binarize},
         {"seed", report.seed},
         {"threads", report.threads},
+        {"first_image", report.first_image},
         {"images", r.images},
         {"k", r.samples},
         {"negative_elbo", r.negative_elbo},
