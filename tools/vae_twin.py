@@ -364,7 +364,8 @@ def command_log_likelihood(args):
     seconds = time.perf_counter() - start
     n = len(ll)
     se = lambda v: (v.std().item() / math.sqrt(n)) if n > 1 else 0.0
-    result = {"images": n, "k": args.k, "seed": args.seed, "noise": args.noise,
+    result = {"first_image": args.first, "images": n, "k": args.k, "seed": args.seed,
+              "noise": args.noise,
               "log_likelihood": ll.mean().item(), "log_likelihood_standard_error": se(ll),
               "negative_elbo": nelbo.mean().item(), "negative_elbo_standard_error": se(nelbo),
               "seconds": seconds, "per_image_log_likelihood": ll.tolist()}
