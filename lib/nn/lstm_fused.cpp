@@ -48,6 +48,12 @@ std::size_t bytes(memory::dim floats) {
     return static_cast<std::size_t>(floats) * sizeof(float);
 }
 
+// A row-major [K, M] matrix seen as a 1x1 convolution's weights {M, K, 1, 1} (output channel j
+// reads column j), for the reorder that blocks it.
+memory::desc as_convolution_weights(memory::dim k, memory::dim m) {
+    return memory::desc({m, k, 1, 1}, f32, memory::dims{1, m, m * k, m * k});
+}
+
 // A recurrent GEMM, rows [N, K] times [K, M], as a 1x1 convolution with K input and M output
 // channels over N pixels, channels last: its source and destination are the row-major matrices.
 memory::desc pixels(memory::dim n, memory::dim channels) {
@@ -165,11 +171,8 @@ Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, P
         GraphBuilder::attributes(), builder.engine());
     if (is_jit(projection)) {
         const memory w_ih_blocked = builder.make(projection.weights_desc());
-        builder.reorder(
-            name_ + ".block_weights_layer", Phase::forward,
-            builder.view(weights_layer_,
-                         memory::desc({G, I, 1, 1}, f32, memory::dims{1, G, G * I, G * I})),
-            w_ih_blocked);
+        builder.reorder(name_ + ".block_weights_layer", Phase::forward,
+                        builder.view(weights_layer_, as_convolution_weights(I, G)), w_ih_blocked);
         builder.add(name_ + ".forward_projection", Phase::forward, projection,
                     {{DNNL_ARG_SRC, builder.view(src_layer, pixels(T * N, I))},
                      {DNNL_ARG_WEIGHTS, w_ih_blocked},
@@ -198,9 +201,7 @@ Lstm::Tape Lstm::fused_forward(GraphBuilder& builder, const memory& src_layer, P
     const Recurrence::Op recurrent = loop->op(builder, gemm_pd);
     const memory w_hh_blocked = builder.make(gemm_pd.weights_desc());
     builder.reorder(name_ + ".block_weights_iter", Phase::forward,
-                    builder.view(weights_iter_,
-                                 memory::desc({G, H, 1, 1}, f32, memory::dims{1, G, G * H, G * H})),
-                    w_hh_blocked);
+                    builder.view(weights_iter_, as_convolution_weights(H, G)), w_hh_blocked);
 
     for (memory::dim t = 1; t <= T; ++t) {
         // Step t reads h_(t-1) (row t - 1) and writes h_t (row t); an inference graph keeps one
@@ -307,12 +308,9 @@ memory Lstm::fused_backward(GraphBuilder& builder, const Tape& tape, const memor
         const auto convolution = [&](const std::string& name, const std::string& rows_name,
                                      const dnnl::convolution_forward::primitive_desc& pd,
                                      const memory& rows, memory::dim m, const memory& gradient) {
-            // The rows [T N, M] seen as the weights {M, T N}: output channel j reads column j.
             const memory weights = builder.make(pd.weights_desc());
-            builder.reorder(
-                name_ + ".block_" + rows_name, Phase::backward,
-                builder.view(rows, memory::desc({m, T * N, 1, 1}, f32, memory::dims{1, m, 1, 1})),
-                weights);
+            builder.reorder(name_ + ".block_" + rows_name, Phase::backward,
+                            builder.view(rows, as_convolution_weights(T * N, m)), weights);
             const memory target = builder.view(gradient, plain_desc({1, m, 1, G}, Tag::nchw));
             const memory written = builder.output_for(target, pd.dst_desc());
             builder.add(name_ + ".backward_weights_" + name, Phase::backward, pd,
