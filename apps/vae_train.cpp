@@ -246,11 +246,15 @@ vaednn::TrainingHooks fault_hooks_from_environment(int rank) {
 }
 
 // Keeps metrics.csv consistent with the checkpoint a run resumes from: rows of epochs the
-// checkpoint had not finished (a crash between the two writes) are dropped.
-std::vector<vaednn::EpochMetrics> history_until(const fs::path& csv, int epochs_done) {
+// checkpoint had not finished (a crash between the two writes) are dropped. Every row is this
+// run's (one run per folder), so each takes the checkpoint's binarization: a file written before
+// metrics.csv had that column says nothing of it.
+std::vector<vaednn::EpochMetrics> history_until(const fs::path& csv, int epochs_done,
+                                                vaednn::Binarization binarize) {
     std::vector<vaednn::EpochMetrics> rows = vaednn::read_metrics_csv(csv);
     const std::size_t read = rows.size();
     std::erase_if(rows, [&](const vaednn::EpochMetrics& m) { return m.epoch > epochs_done; });
+    for (vaednn::EpochMetrics& m : rows) m.binarize = binarize;
     if (rows.size() != read) vaednn::write_metrics_csv(csv, rows);
     return rows;
 }
@@ -365,7 +369,9 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
     if (root) folder.emplace(o.out_folder(), mode, o.resume);
     const fs::path out = root ? folder->path() : o.out_folder();
     const fs::path checkpoint = root ? folder->checkpoint() : fs::path();
-    if (root) run.set_history(history_until(folder->metrics(), run.epochs_done()));
+    if (root)
+        run.set_history(
+            history_until(folder->metrics(), run.epochs_done(), run.trainer().options().binarize));
     SavedCheckpoint saved;
     std::error_code exists_ec;
     if (root && fs::exists(checkpoint, exists_ec)) {  // the checkpoint this run resumed from

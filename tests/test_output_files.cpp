@@ -90,10 +90,14 @@ EpochMetrics row(int epoch) {
 
 TEST_F(OutputFiles, MetricsRoundTripAndATornLastRowIsLeftOut) {
     const fs::path csv = dir() / "metrics.csv";
-    const std::vector<EpochMetrics> rows = {row(1), row(2), row(3)};
+    std::vector<EpochMetrics> rows = {row(1), row(2), row(3)};
+    rows[2].binarize = Binarization::dynamic;
     write_metrics_csv(csv, rows);
     ASSERT_EQ(read_metrics_csv(csv).size(), 3u);
     EXPECT_EQ(read_metrics_csv(csv)[2].train.loss, rows[2].train.loss);
+    EXPECT_EQ(read_metrics_csv(csv)[1].binarize, Binarization::none);
+    EXPECT_EQ(read_metrics_csv(csv)[2].binarize, Binarization::dynamic);
+    EXPECT_TRUE(read_all(csv).substr(0, read_all(csv).find('\n')).ends_with(",binarize"));
 
     std::string text = read_all(csv);
     text.resize(text.size() - 5);  // the last row loses its end and its newline
@@ -105,6 +109,27 @@ TEST_F(OutputFiles, MetricsRoundTripAndATornLastRowIsLeftOut) {
     write_plain(csv,
                 text.substr(0, text.find('\n') + 1) + "1,not,a,row\n" + "2,1,1,1,1,1,1,1,1,1\n");
     EXPECT_THROW(read_metrics_csv(csv), Error);
+
+    const std::string header = text.substr(0, text.find('\n'));
+    write_plain(csv, header + "\n2,1,1,1,1,1,1,1,1,1,fixed\n");  // not a training binarization
+    EXPECT_THROW(read_metrics_csv(csv), Error);
+    write_plain(csv, header + "\n2,1,1,1,1,1,1,1,1,1\n");  // the column missing
+    EXPECT_THROW(read_metrics_csv(csv), Error);
+    write_plain(csv, "epoch,loss\n2,1\n");  // another program's file
+    EXPECT_THROW(read_metrics_csv(csv), Error);
+}
+
+TEST_F(OutputFiles, MetricsWrittenBeforeTheBinarizeColumnStillRead) {
+    const fs::path csv = dir() / "metrics.csv";
+    write_plain(csv,
+                "epoch,train_loss,train_reconstruction,train_kl,test_loss,test_reconstruction,"
+                "test_kl,images_per_second,train_seconds,stall_seconds\n"
+                "1,150.5,130.25,20.25,140.5,120.25,20.25,800.0,75.000,0.010\n");
+    const std::vector<EpochMetrics> rows = read_metrics_csv(csv);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].test.loss, 140.5);
+    EXPECT_EQ(rows[0].stall_seconds, 0.010);
+    EXPECT_EQ(rows[0].binarize, Binarization::none);
 }
 
 TEST_F(OutputFiles, OneRunPerFolder) {

@@ -163,6 +163,8 @@ TEST_F(TrainingRuns, DynamicBinarizationResumesBitForBit) {
     TrainingRun grey(tiny_data(), tiny_setup());
     ASSERT_TRUE(grey.run_epoch());
     EXPECT_NE(grey.history()[0].train.loss, straight.history()[0].train.loss);
+    EXPECT_EQ(grey.history()[0].binarize, Binarization::none);
+    EXPECT_EQ(straight.history()[1].binarize, Binarization::dynamic);  // each row says which
 
     TrainingRun first(tiny_data(), setup);
     std::stop_source stop;

@@ -36,6 +36,9 @@ struct EpochMetrics {
     double train_seconds = 0.0;  // the training steps alone
     double stall_seconds = 0.0;  // the training thread waiting for data
     double images_per_second = 0.0;
+    // The targets the losses were measured on: none (grey levels) or dynamic (each epoch's own
+    // Bernoulli draw of the training images; the test set binarised once).
+    Binarization binarize = Binarization::none;
 };
 
 // Where training stands, mid-epoch included: with the model's state, what a checkpoint holds.

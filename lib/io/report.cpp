@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
@@ -15,9 +16,12 @@
 namespace vaednn {
 namespace {
 
-constexpr const char* kMetricsHeader =
+// Files written before the binarize column existed are read too (a run resumed by a newer
+// vae_train keeps its rows).
+constexpr std::string_view kMetricsHeaderWithoutTargets =
     "epoch,train_loss,train_reconstruction,train_kl,test_loss,test_reconstruction,test_kl,"
     "images_per_second,train_seconds,stall_seconds";
+const std::string kMetricsHeader = std::string(kMetricsHeaderWithoutTargets) + ",binarize";
 
 double percentile(const std::vector<double>& sorted, double q) {
     if (sorted.empty()) return 0.0;
@@ -39,11 +43,12 @@ double sum_of_medians(const std::vector<NodeTiming>& nodes) {
 }  // namespace
 
 void write_metrics_csv(const std::filesystem::path& file, std::span<const EpochMetrics> rows) {
-    std::string text = std::string(kMetricsHeader) + "\n";
+    std::string text = kMetricsHeader + "\n";
     for (const EpochMetrics& m : rows) {
-        text += fmt::format("{},{},{},{},{},{},{},{:.1f},{:.3f},{:.3f}\n", m.epoch, m.train.loss,
+        text += fmt::format("{},{},{},{},{},{},{},{:.1f},{:.3f},{:.3f},{}\n", m.epoch, m.train.loss,
                             m.train.reconstruction, m.train.kl, m.test.loss, m.test.reconstruction,
-                            m.test.kl, m.images_per_second, m.train_seconds, m.stall_seconds);
+                            m.test.kl, m.images_per_second, m.train_seconds, m.stall_seconds,
+                            to_string(m.binarize));
     }
     write_file_atomically(file, text);
 }
@@ -53,10 +58,16 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file) {
     std::ifstream in(file);
     if (!in) return rows;
     std::string line;
-    std::size_t number = 0;
+    if (!std::getline(in, line) || in.eof()) return rows;  // empty, or a header cut short
+    const bool has_targets = line == kMetricsHeader;
+    if (!has_targets && line != kMetricsHeaderWithoutTargets) {
+        throw Error(fmt::format("{}:1: not a metrics.csv header: '{}'", file.string(),
+                                line.substr(0, 200)));
+    }
+    std::size_t number = 1;
     while (std::getline(in, line)) {
         ++number;
-        if (number == 1 || line.empty()) continue;
+        if (line.empty()) continue;
         // A line the file ends inside was cut short, even when what is left parses.
         if (in.eof()) break;
         EpochMetrics m;
@@ -66,9 +77,13 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file) {
             m.train.kl >> comma >> m.test.loss >> comma >> m.test.reconstruction >> comma >>
             m.test.kl >> comma >> m.images_per_second >> comma >> m.train_seconds >> comma >>
             m.stall_seconds;
-        if (!fields || !(fields >> std::ws).eof()) {
+        std::string targets = "none";
+        if (has_targets && fields && fields.get() == ',') fields >> targets;
+        const bool known = targets == "none" || targets == "dynamic";
+        if (!fields || !(fields >> std::ws).eof() || !known) {
             throw Error(fmt::format("{}:{}: not a metrics row", file.string(), number));
         }
+        m.binarize = binarization_from_string(targets);
         rows.push_back(m);
     }
     return rows;

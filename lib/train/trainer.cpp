@@ -229,6 +229,7 @@ std::optional<EpochMetrics> Trainer::run_epoch(
     metrics.images = progress_.images;
     metrics.train_seconds = progress_.train_seconds;
     metrics.stall_seconds = progress_.stall_seconds;
+    metrics.binarize = options_.binarize;
     metrics.images_per_second = metrics.train_seconds > 0.0
                                     ? static_cast<double>(metrics.images) / metrics.train_seconds
                                     : 0.0;
