@@ -14,8 +14,10 @@ namespace vaednn {
 
 // What bounds this process's CPUs, each part as found (0: no such bound).
 struct VAEDNN_EXPORT CpuBudget {
-    int online = 0;    // CPUs the machine has online
-    int affinity = 0;  // CPUs in this process's affinity mask (taskset, cpuset)
+    int online = 0;  // CPUs the machine has online
+    // CPUs in this process's affinity mask (taskset, cpuset); under OMP_PROC_BIND, those of the
+    // OpenMP places (the runtime narrows the starting thread's own mask to its first place).
+    int affinity = 0;
     // ceil(quota / period) of the tightest CPU quota on this process's cgroup path (cgroup v2
     // cpu.max or v1 cpu.cfs_quota_us); 0 when none is set.
     int quota = 0;

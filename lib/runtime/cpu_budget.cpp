@@ -1,6 +1,7 @@
 #include "vaednn/cpu_budget.hpp"
 
 #include <fmt/format.h>
+#include <omp.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <charconv>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -99,6 +101,22 @@ int affinity_cpus(int online) {
     return CPU_COUNT_S(bytes, mask.get());
 }
 
+// With OMP_PROC_BIND set, the OpenMP runtime binds the initial thread to its first place as the
+// program starts: sched_getaffinity then counts that place alone (1 CPU for places of single
+// cores), and OMP_PROC_BIND=true would cap every run at one thread. The places were built from the
+// mask the process started with, and they are where the runtime puts its threads: their CPUs are
+// the bound. 0 when threads are not bound.
+int openmp_place_cpus() {
+    if (omp_get_proc_bind() == omp_proc_bind_false) return 0;
+    std::set<int> cpus;
+    for (int place = 0; place < omp_get_num_places(); ++place) {
+        std::vector<int> ids(static_cast<std::size_t>(std::max(omp_get_place_num_procs(place), 0)));
+        if (!ids.empty()) omp_get_place_proc_ids(place, ids.data());
+        cpus.insert(ids.begin(), ids.end());
+    }
+    return static_cast<int>(cpus.size());
+}
+
 }  // namespace
 
 int CpuBudget::usable() const noexcept {
@@ -153,7 +171,8 @@ std::optional<int> cgroup_cpu_quota(const fs::path& cgroup_root,
 CpuBudget cpu_budget() {
     CpuBudget budget;
     budget.online = online_cpus();
-    budget.affinity = affinity_cpus(budget.online);
+    const int places = openmp_place_cpus();
+    budget.affinity = places > 0 ? places : affinity_cpus(budget.online);
     std::ifstream in("/proc/self/cgroup");
     std::string text, line;
     while (std::getline(in, line)) text += line + '\n';
