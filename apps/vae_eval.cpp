@@ -36,6 +36,7 @@ struct Options {
     int threads = 0;       // 0: every CPU this process may use
     std::string binarize;  // empty: as the checkpoint trained (fixed after dynamic, else none)
     std::string json;
+    std::vector<std::string> combine;  // reports of pieces to put together, instead of evaluating
 };
 
 // A bar on a terminal; elsewhere a plain line at every tenth of the work, so a log stays short.
@@ -78,7 +79,15 @@ std::vector<float> images_of(const vaednn::ImageSet& set, std::size_t first, std
     return images;
 }
 
-int run(const Options& o) {
+void print_result(const vaednn::LogLikelihoodResult& r) {
+    say("-ELBO        {:.4f} ± {:.4f} nats  (reconstruction {:.4f}, KL {:.4f})\n", r.negative_elbo,
+        r.negative_elbo_standard_error, r.reconstruction, r.kl);
+    say("log p(x)     {:.4f} ± {:.4f} nats  (k = {}, importance sampled)\n", r.log_likelihood,
+        r.log_likelihood_standard_error, r.samples);
+    say("images       {}   time {:.2f} s\n", r.images, r.seconds);
+}
+
+int evaluate(const Options& o) {
     const int threads = vaednn::app::use_threads("vae_eval", o.threads, false).used;
     const vaednn::Checkpoint checkpoint = vaednn::read_checkpoint(o.checkpoint);
     vaednn::Vae vae = vaednn::restore_model(checkpoint);
@@ -122,11 +131,7 @@ int run(const Options& o) {
         vae, images, options, [&](const vaednn::EvaluationProgress& p) { printer(p); });
     printer.finish();
 
-    say("-ELBO        {:.4f} ± {:.4f} nats  (reconstruction {:.4f}, KL {:.4f})\n", r.negative_elbo,
-        r.negative_elbo_standard_error, r.reconstruction, r.kl);
-    say("log p(x)     {:.4f} ± {:.4f} nats  (k = {}, importance sampled)\n", r.log_likelihood,
-        r.log_likelihood_standard_error, r.samples);
-    say("images       {}   time {:.2f} s\n", r.images, r.seconds);
+    print_result(r);
     if (!o.json.empty()) {
         vaednn::EvaluationReport report{o.checkpoint, dataset,  data_dir.string(),
                                         o.split,      binarize, o.seed,
@@ -135,6 +140,34 @@ int run(const Options& o) {
         say("vae_eval: wrote {}\n", o.json);
     }
     return 0;
+}
+
+// --combine: the reports of a run's pieces as the report of one run over all their images.
+int combine(const Options& o) {
+    std::vector<vaednn::EvaluationReport> pieces;
+    for (const std::string& file : o.combine) pieces.push_back(vaednn::read_evaluation_json(file));
+    const vaednn::EvaluationReport whole = vaednn::combine_evaluations(std::move(pieces));
+    const vaednn::LogLikelihoodResult& r = whole.result;
+    say("vae_eval: {} pieces of {} ({} {}, images {}..{}{}), k = {}, seed {}\n", o.combine.size(),
+        whole.checkpoint, whole.dataset, whole.split, whole.first_image,
+        whole.first_image + r.images - 1, whole.binarize == "fixed" ? ", binarized" : "", r.samples,
+        whole.seed);
+    print_result(r);
+    if (!o.json.empty()) {
+        vaednn::write_evaluation_json(o.json, whole);
+        say("vae_eval: wrote {}\n", o.json);
+    }
+    return 0;
+}
+
+int run(const Options& o) {
+    if (!o.combine.empty()) return combine(o);
+    if (o.checkpoint.empty()) {
+        throw vaednn::ConfigError(
+            "a checkpoint is required, or --combine with the reports of a run's pieces "
+            "(see --help)");
+    }
+    return evaluate(o);
 }
 
 }  // namespace
@@ -146,28 +179,39 @@ int main(int argc, char** argv) {
         "importance-sampled log-likelihood log p(x), in nats per image",
         "vae_eval"};
     cli.option_defaults()->always_capture_default();
-    cli.add_option("checkpoint,--checkpoint", o.checkpoint,
-                   "A checkpoint written by vae_train or vaednn::save_checkpoint")
-        ->required();
-    cli.add_option("--data", o.data_dir, "Dataset folder (default: the one the run trained on)");
-    cli.add_option("--split", o.split, "Which images to evaluate")
-        ->check(CLI::IsMember({"test", "train"}));
-    cli.add_option("--k", o.samples, "Importance samples per image (1 gives the ELBO's estimate)")
-        ->check(vaednn::app::integer_between<std::size_t>(1, 1000000));
-    cli.add_option("--first", o.first,
-                   "Start at image N of the split: a long evaluation run in pieces (--first 0 "
-                   "--limit 1000, --first 1000 --limit 1000, ...) gives every image the numbers "
-                   "one run would");
-    cli.add_option("--limit", o.limit, "Evaluate N images only (0: all, to the end of the split)");
-    cli.add_option("--seed", o.seed, "Which importance samples to draw");
-    cli.add_option("--threads", o.threads,
-                   "Compute threads (default and most: the CPUs this process may use)")
-        ->check(vaednn::app::integer_between(1, 1024));
-    cli.add_option("--binarize", o.binarize,
-                   "none: grey levels as targets; fixed: one seeded Bernoulli draw per pixel, "
-                   "the same for every run (default: fixed for a model trained with --binarize "
-                   "dynamic, else none)")
-        ->check(CLI::IsMember({"none", "fixed"}));
+    std::vector<CLI::Option*> evaluation_options = {
+        cli.add_option("checkpoint,--checkpoint", o.checkpoint,
+                       "A checkpoint written by vae_train or vaednn::save_checkpoint"),
+        cli.add_option("--data", o.data_dir,
+                       "Dataset folder (default: the one the run trained on)"),
+        cli.add_option("--split", o.split, "Which images to evaluate")
+            ->check(CLI::IsMember({"test", "train"})),
+        cli.add_option("--k", o.samples,
+                       "Importance samples per image (1 gives the ELBO's estimate)")
+            ->check(vaednn::app::integer_between<std::size_t>(1, 1000000)),
+        cli.add_option("--first", o.first,
+                       "Start at image N of the split: a long evaluation run in pieces (--first 0 "
+                       "--limit 1000 --json a.json, --first 1000 --limit 1000 --json b.json, ...) "
+                       "gives every image the numbers one run would; --combine puts them together"),
+        cli.add_option("--limit", o.limit,
+                       "Evaluate N images only (0: all, to the end of the split)"),
+        cli.add_option("--seed", o.seed, "Which importance samples to draw"),
+        cli.add_option("--threads", o.threads,
+                       "Compute threads (default and most: the CPUs this process may use)")
+            ->check(vaednn::app::integer_between(1, 1024)),
+        cli.add_option("--binarize", o.binarize,
+                       "none: grey levels as targets; fixed: one seeded Bernoulli draw per pixel, "
+                       "the same for every run (default: fixed for a model trained with "
+                       "--binarize dynamic, else none)")
+            ->check(CLI::IsMember({"none", "fixed"})),
+    };
+    CLI::Option* combine =
+        cli.add_option("--combine", o.combine,
+                       "Evaluate nothing: put together the --json reports of a run's pieces (the "
+                       "same checkpoint, split, k and seed; images without gaps or overlaps) and "
+                       "report them as one run over all their images")
+            ->expected(1, -1);
+    for (CLI::Option* option : evaluation_options) combine->excludes(option);
     cli.add_option("--json", o.json, "Also write the results, per image too, to this JSON file");
     return vaednn::app::run_main("vae_eval", cli, argc, argv, [&] { return run(o); });
 }

@@ -45,11 +45,34 @@ for binarize in none fixed; do
 done
 expect 2 'vae_eval: --first 40: the split has 40 images' "$vae_eval" "$checkpoint" --first 40
 
+# The pieces put together: the report of the whole run, to the last digit.
+expect 0 'test, 20 images' "$vae_eval" "$checkpoint" --k 20 --limit 20 --threads 2 \
+  --binarize fixed --json "$work/head-fixed.json"
+expect 0 '2 pieces of .*checkpoint.safetensors \(mnist test, images 0\.\.29, binarized\), k = 20, seed 0' \
+  "$vae_eval" --combine "$work/piece-fixed.json" "$work/head-fixed.json" --json "$work/combined.json"
+whole_line="$(grep '^log p(x)' <<<"$("$vae_eval" "$checkpoint" --k 20 --limit 30 --threads 2 --binarize fixed)")"
+[[ $(grep '^log p(x)' <<<"$out") == "$whole_line" ]] || fail "the combined log p(x) is not the whole run's"
+cmp -s <(per_image "$work/all-fixed.json") <(per_image "$work/combined.json") ||
+  fail "the combined per-image values are not the whole run's"
+expect 2 'vae_eval: the pieces both hold images 0\.\.19' "$vae_eval" --combine "$work/head-fixed.json" \
+  "$work/all-fixed.json" --json "$work/not-written.json"
+[[ -e $work/not-written.json ]] && fail "a refused combination wrote its report"
+expect 0 'test, 2 images from #25' "$vae_eval" "$checkpoint" --k 20 --first 25 --limit 2 \
+  --threads 2 --binarize fixed --json "$work/tail-fixed.json"
+expect 2 'vae_eval: the pieces leave out images 20\.\.24' "$vae_eval" --combine "$work/head-fixed.json" \
+  "$work/tail-fixed.json"
+expect 2 'vae_eval: the pieces differ in binarization' "$vae_eval" --combine "$work/head-fixed.json" \
+  "$work/piece-none.json"
+expect 2 'vae_eval: --k excludes --combine' "$vae_eval" --combine "$work/head-fixed.json" --k 5
+printf '{"checkpoint": 5}' >"$work/not-a-report.json"
+expect 1 "vae_eval: .*not-a-report.json: field 'checkpoint' is not a string" \
+  "$vae_eval" --combine "$work/not-a-report.json"
+
 expect 2 "vae_eval: --k: '0' must be between 1 and 1000000" "$vae_eval" "$checkpoint" --k 0
 expect 2 "vae_eval: --k: 'many' is not a number" "$vae_eval" "$checkpoint" --k many
 expect 2 'vae_eval: --kk is not an option; did you mean --k\?' "$vae_eval" "$checkpoint" --kk 5
 expect 2 'vae_eval: --split: .*see --help' "$vae_eval" "$checkpoint" --split valid
 expect 2 'vae_eval: --binarize: .*see --help' "$vae_eval" "$checkpoint" --binarize dynamic
-expect 2 'vae_eval: .*checkpoint is required' "$vae_eval" --k 3
+expect 2 'vae_eval: a checkpoint is required, or --combine' "$vae_eval" --k 3
 expect 1 'vae_eval: .*missing.safetensors' "$vae_eval" "$work/missing.safetensors"
 echo "PASS: vae_eval"

@@ -83,4 +83,18 @@ struct EvaluationReport {
 VAEDNN_EXPORT void write_evaluation_json(const std::filesystem::path& file,
                                          const EvaluationReport& report);
 
+// Reads a report that write_evaluation_json wrote. Every value is checked, as a file from
+// anywhere may hold anything: each field present with its type, numbers finite, counts in range,
+// one per-image value per image. Throws DataError when the file cannot be read (missing, not a
+// regular file) and FileError naming the file and the field when it is not such a report.
+VAEDNN_EXPORT EvaluationReport read_evaluation_json(const std::filesystem::path& file);
+
+// The report of one run over all the images that `pieces` evaluated in parts (--first and
+// --limit): their per-image values in image order, and their means and standard errors exactly
+// as such a run gives them; reconstruction and KL are the pieces' means weighted by their images,
+// seconds their sum, threads the most any used. The pieces may come in any order; they must be
+// of one checkpoint, dataset, split, binarization, seed and k, and cover one range of images
+// without a gap or an overlap. Throws ConfigError naming what differs otherwise.
+VAEDNN_EXPORT EvaluationReport combine_evaluations(std::vector<EvaluationReport> pieces);
+
 }  // namespace vaednn

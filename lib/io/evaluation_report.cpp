@@ -1,12 +1,98 @@
-#include <nlohmann/json.hpp>
+// The JSON report of an evaluation: written by vae_eval, read back to combine a run's pieces.
+#include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "formats/byte_source.hpp"
+#include "formats/json_limits.hpp"
 #include "vaednn/atomic_file.hpp"
+#include "vaednn/error.hpp"
 #include "vaednn/evaluation.hpp"
 
 namespace vaednn {
 
+namespace {
+
+using json = nlohmann::json;
+
+// A report holds two numbers per image: ~50 bytes each, so 64 MiB is over a million images.
+constexpr std::size_t kMaxReportBytes = std::size_t{64} << 20;
+// Paths and names are short; a field longer than this is not one.
+constexpr std::size_t kMaxTextChars = 4096;
+
+std::string read_report_text(const std::filesystem::path& file) {
+    detail::ByteSource in(file);  // refuses a directory, FIFO or device without waiting on it
+    std::string text;
+    char buffer[1 << 16];
+    while (const std::size_t got = in.read(buffer, sizeof buffer)) {
+        if (text.size() + got > kMaxReportBytes) {
+            throw FileError(file, fmt::format("larger than {} MiB: not an evaluation report",
+                                              kMaxReportBytes >> 20));
+        }
+        text.append(buffer, got);
+    }
+    return text;
+}
+
+// The fields of one report object, each checked as it is taken.
+class ReportFields {
+  public:
+    ReportFields(const std::filesystem::path& file, const json& object)
+        : file_(file), object_(object) {}
+
+    const json& field(const char* name) const {
+        const auto it = object_.find(name);
+        if (it == object_.end()) fail(name, "is missing");
+        return *it;
+    }
+    std::string text(const char* name) const {
+        const json& value = field(name);
+        if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxTextChars) {
+            fail(name, fmt::format("is not a string of at most {} characters", kMaxTextChars));
+        }
+        return value.get<std::string>();
+    }
+    std::uint64_t count(const char* name, std::uint64_t least, std::uint64_t most) const {
+        const json& value = field(name);
+        if (!value.is_number_unsigned() || value.get<std::uint64_t>() < least ||
+            value.get<std::uint64_t>() > most) {
+            fail(name, fmt::format("is not a whole number from {} to {}", least, most));
+        }
+        return value.get<std::uint64_t>();
+    }
+    double number(const char* name) const { return finite(field(name), name); }
+    std::vector<double> numbers(const char* name, std::size_t size) const {
+        const json& value = field(name);
+        if (!value.is_array() || value.size() != size) {
+            fail(name, fmt::format("is not an array of {} numbers, one per image", size));
+        }
+        std::vector<double> out;
+        out.reserve(size);
+        for (const json& element : value) out.push_back(finite(element, name));
+        return out;
+    }
+
+  private:
+    double finite(const json& value, const char* name) const {
+        if (!value.is_number() || !std::isfinite(value.get<double>())) {
+            fail(name, "holds something other than a finite number");
+        }
+        return value.get<double>();
+    }
+    [[noreturn]] void fail(const char* name, const std::string& what) const {
+        throw FileError(file_, fmt::format("field '{}' {}: not an evaluation report", name, what));
+    }
+
+    const std::filesystem::path& file_;
+    const json& object_;
+};
+
+}  // namespace
+
 void write_evaluation_json(const std::filesystem::path& file, const EvaluationReport& report) {
-    using json = nlohmann::json;
     const LogLikelihoodResult& r = report.result;
     const json out = {
         {"checkpoint", report.checkpoint},
@@ -30,6 +116,54 @@ void write_evaluation_json(const std::filesystem::path& file, const EvaluationRe
         {"per_image_negative_elbo", r.per_image_negative_elbo},
     };
     write_file_atomically(file, out.dump(2) + "\n");
+}
+
+EvaluationReport read_evaluation_json(const std::filesystem::path& file) {
+    const std::string text = read_report_text(file);
+    // nlohmann's parser recurses once per level: a deep nest must be refused before it runs.
+    if (detail::json_nesting_depth(text) > detail::kMaxJsonDepth) {
+        throw FileError(file, "JSON nested too deeply: not an evaluation report");
+    }
+    const json object = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (object.is_discarded()) throw FileError(file, "not JSON: not an evaluation report");
+    if (!object.is_object()) throw FileError(file, "not a JSON object: not an evaluation report");
+    const ReportFields fields(file, object);
+
+    EvaluationReport report;
+    report.checkpoint = fields.text("checkpoint");
+    report.dataset = fields.text("dataset");
+    report.data_dir = fields.text("data_dir");
+    report.split = fields.text("split");
+    report.binarize = fields.text("binarize");
+    if (report.split != "test" && report.split != "train") {
+        throw FileError(file, fmt::format("split '{}' is neither test nor train",
+                                          detail::quoted_excerpt(report.split)));
+    }
+    if (report.binarize != "none" && report.binarize != "fixed") {
+        throw FileError(file, fmt::format("binarize '{}' is neither none nor fixed",
+                                          detail::quoted_excerpt(report.binarize)));
+    }
+    constexpr std::uint64_t kAny = std::numeric_limits<std::uint64_t>::max();
+    constexpr std::uint64_t kMaxImages = kMaxReportBytes;  // each takes more than a byte
+    report.seed = fields.count("seed", 0, kAny);
+    report.threads = static_cast<int>(fields.count("threads", 0, 1 << 20));
+    // Reports written before --first existed began at image 0 and do not say so.
+    report.first_image =
+        object.contains("first_image") ? fields.count("first_image", 0, kMaxImages) : 0;
+
+    LogLikelihoodResult& r = report.result;
+    r.images = fields.count("images", 1, kMaxImages);
+    r.samples = fields.count("k", 1, kAny);
+    r.negative_elbo = fields.number("negative_elbo");
+    r.negative_elbo_standard_error = fields.number("negative_elbo_standard_error");
+    r.reconstruction = fields.number("reconstruction");
+    r.kl = fields.number("kl");
+    r.log_likelihood = fields.number("log_likelihood");
+    r.log_likelihood_standard_error = fields.number("log_likelihood_standard_error");
+    r.seconds = fields.number("seconds");
+    r.per_image_log_likelihood = fields.numbers("per_image_log_likelihood", r.images);
+    r.per_image_negative_elbo = fields.numbers("per_image_negative_elbo", r.images);
+    return report;
 }
 
 }  // namespace vaednn

@@ -14,6 +14,7 @@
 #include <numbers>
 
 #include "model/importance_noise.hpp"
+#include "model/mean_and_error.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/evaluation.hpp"
 
@@ -59,21 +60,6 @@ double log_density_of_pixels(Likelihood likelihood, const float* logits, const f
         }
     }
     return total;
-}
-
-double mean_of(const std::vector<double>& values) {
-    double sum = 0.0;
-    for (const double v : values) sum += v;
-    return values.empty() ? 0.0 : sum / static_cast<double>(values.size());
-}
-
-// The standard error of the mean: sample standard deviation / sqrt(n); 0 for a single value.
-double standard_error_of(const std::vector<double>& values, double mean) {
-    if (values.size() < 2) return 0.0;
-    double squares = 0.0;
-    for (const double v : values) squares += (v - mean) * (v - mean);
-    const auto n = static_cast<double>(values.size());
-    return std::sqrt(squares / (n - 1.0) / n);
 }
 
 }  // namespace
@@ -187,14 +173,14 @@ LogLikelihoodResult estimate_log_likelihood(Vae& vae, std::span<const float> ima
         }
     }
 
-    result.reconstruction = mean_of(reconstruction);
-    result.kl = mean_of(kl);
-    result.negative_elbo = mean_of(result.per_image_negative_elbo);
+    result.reconstruction = detail::mean_of(reconstruction);
+    result.kl = detail::mean_of(kl);
+    result.negative_elbo = detail::mean_of(result.per_image_negative_elbo);
     result.negative_elbo_standard_error =
-        standard_error_of(result.per_image_negative_elbo, result.negative_elbo);
-    result.log_likelihood = mean_of(result.per_image_log_likelihood);
+        detail::standard_error_of(result.per_image_negative_elbo, result.negative_elbo);
+    result.log_likelihood = detail::mean_of(result.per_image_log_likelihood);
     result.log_likelihood_standard_error =
-        standard_error_of(result.per_image_log_likelihood, result.log_likelihood);
+        detail::standard_error_of(result.per_image_log_likelihood, result.log_likelihood);
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
