@@ -24,7 +24,7 @@ inline int report_exception(std::string_view name, std::exception_ptr error) noe
         complain("{}: {}\n", name, e.what());
         return kExitUsage;
     } catch (const std::bad_alloc&) {
-        complain("{}: out of memory (a smaller --batch-size or model needs less)\n", name);
+        complain("{}: out of memory\n", name);
         return kExitFailure;
     } catch (const std::exception& e) {
         complain("{}: {}\n", name, e.what());

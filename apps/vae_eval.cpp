@@ -133,9 +133,17 @@ int evaluate(const Options& o) {
 
     print_result(r);
     if (!o.json.empty()) {
-        vaednn::EvaluationReport report{o.checkpoint, dataset,  data_dir.string(),
-                                        o.split,      binarize, o.seed,
-                                        threads,      r,        o.first};
+        vaednn::EvaluationReport report;
+        report.checkpoint = o.checkpoint;
+        report.checkpoint_crc32 = vaednn::checkpoint_fingerprint(o.checkpoint);
+        report.dataset = dataset;
+        report.data_dir = data_dir.string();
+        report.split = o.split;
+        report.binarize = binarize;
+        report.seed = o.seed;
+        report.threads = threads;
+        report.result = r;
+        report.first_image = o.first;
         vaednn::write_evaluation_json(o.json, report);
         say("vae_eval: wrote {}\n", o.json);
     }
@@ -144,14 +152,25 @@ int evaluate(const Options& o) {
 
 // --combine: the reports of a run's pieces as the report of one run over all their images.
 int combine(const Options& o) {
+    // Every piece is held until all are read: a bound on their images bounds the memory (16 bytes
+    // an image), whatever number of files the command line names.
+    constexpr std::size_t kMostImages = 100'000'000;
     std::vector<vaednn::EvaluationReport> pieces;
-    for (const std::string& file : o.combine) pieces.push_back(vaednn::read_evaluation_json(file));
+    std::size_t images = 0;
+    for (const std::string& file : o.combine) {
+        pieces.push_back(vaednn::read_evaluation_json(file));
+        images += pieces.back().result.images;
+        if (images > kMostImages) {
+            throw vaednn::ConfigError(fmt::format(
+                "--combine: the pieces up to {} hold more than {} images", file, kMostImages));
+        }
+    }
     const vaednn::EvaluationReport whole = vaednn::combine_evaluations(std::move(pieces));
     const vaednn::LogLikelihoodResult& r = whole.result;
-    say("vae_eval: {} pieces of {} ({} {}, images {}..{}{}), k = {}, seed {}\n", o.combine.size(),
-        whole.checkpoint, whole.dataset, whole.split, whole.first_image,
-        whole.first_image + r.images - 1, whole.binarize == "fixed" ? ", binarized" : "", r.samples,
-        whole.seed);
+    say("vae_eval: {} piece{} of {} ({} {}, images {}..{}{}), k = {}, seed {}\n", o.combine.size(),
+        o.combine.size() == 1 ? "" : "s", whole.checkpoint, whole.dataset, whole.split,
+        whole.first_image, whole.first_image + r.images - 1,
+        whole.binarize == "fixed" ? ", binarized" : "", r.samples, whole.seed);
     print_result(r);
     if (!o.json.empty()) {
         vaednn::write_evaluation_json(o.json, whole);

@@ -5,7 +5,7 @@
 # that caused one is left in build/fuzz/artifacts/ and belongs in tests/fuzz_regressions/ once
 # fixed.
 #   scripts/fuzz.sh [seconds per fuzzer, default 60] [target ...]
-# Targets: idx, safetensors, checkpoint (default: all three, one after another). Invocations with
+# Targets: idx, safetensors, checkpoint, evaluation (default: all four, one after another). Invocations with
 # different targets may run at the same time, one per core:
 #   scripts/fuzz.sh 1800 safetensors & scripts/fuzz.sh 1800 checkpoint & wait
 # Each target's full libFuzzer log is kept in build/fuzz/logs/<target>.log; a summary line per
@@ -18,7 +18,7 @@ seconds="${1:-60}"
   exit 2
 }
 shift $(($# > 0 ? 1 : 0))
-all_targets=(idx safetensors checkpoint)
+all_targets=(idx safetensors checkpoint evaluation)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all_targets[@]}")
 for target in "${targets[@]}"; do
@@ -69,6 +69,17 @@ if wants safetensors || wants checkpoint; then
       sed -E 's/^"([a-z_]+)":"(.*)"$/\1=\2/; s/\\"/"/g; s/\\\\/\\/g' >"$work/checkpoint/real"
     [[ -s $work/checkpoint/real ]] || { echo "fuzz.sh: no metadata in the checkpoint" >&2; exit 1; }
   fi
+  rm -rf "$run"
+fi
+# A real evaluation report of a tiny model, as vae_eval --json writes it.
+if wants evaluation; then
+  [[ -x build/release/apps/vae_eval ]] || scripts/build.sh release
+  run="$work/eval-run-$$"
+  rm -rf "$run"
+  ./build/release/apps/vae_train --threads 1 --epochs 1 --limit 64 --hidden 4 --latent 2 --quiet \
+    --batch-size 32 --out "$run" >/dev/null
+  ./build/release/apps/vae_eval "$run/checkpoint.safetensors" --threads 1 --k 2 --first 5 \
+    --limit 3 --json "$work/evaluation/real" >/dev/null
   rm -rf "$run"
 fi
 # The regression inputs seed their targets too (deep JSON, huge integers, long names, ...).

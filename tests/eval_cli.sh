@@ -61,6 +61,15 @@ expect 0 'test, 2 images from #25' "$vae_eval" "$checkpoint" --k 20 --first 25 -
   --threads 2 --binarize fixed --json "$work/tail-fixed.json"
 expect 2 'vae_eval: the pieces leave out images 20\.\.24' "$vae_eval" --combine "$work/head-fixed.json" \
   "$work/tail-fixed.json"
+# Moved to another machine, the checkpoint has another path but the same bytes (CRC-32).
+grep -Eq '"checkpoint_crc32": "[0-9a-f]{8}"' "$work/head-fixed.json" || fail "no checkpoint_crc32"
+sed 's|"checkpoint": "[^"]*"|"checkpoint": "/elsewhere/checkpoint.safetensors"|' \
+  "$work/piece-fixed.json" >"$work/piece-moved.json"
+expect 0 '2 pieces of .*images 0\.\.29' "$vae_eval" --combine "$work/head-fixed.json" "$work/piece-moved.json"
+sed 's|"checkpoint_crc32": "[0-9a-f]*"|"checkpoint_crc32": "0badf00d"|' \
+  "$work/piece-fixed.json" >"$work/piece-other-model.json"
+expect 2 'vae_eval: the pieces differ in checkpoint \(its CRC-32\): .*piece-other-model.json' \
+  "$vae_eval" --combine "$work/head-fixed.json" "$work/piece-other-model.json"
 expect 2 'vae_eval: the pieces differ in binarization' "$vae_eval" --combine "$work/head-fixed.json" \
   "$work/piece-none.json"
 expect 2 'vae_eval: --k excludes --combine' "$vae_eval" --combine "$work/head-fixed.json" --k 5

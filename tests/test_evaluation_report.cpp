@@ -21,8 +21,15 @@ using EvaluationReports = testing::TempDirTest;
 
 // Images first .. first + count - 1 of one run, with values that differ image by image.
 EvaluationReport piece(std::size_t first, std::size_t count) {
-    EvaluationReport report{
-        "run/checkpoint.safetensors", "mnist", "data/mnist", "test", "fixed", 7, 2, {}, first};
+    EvaluationReport report;
+    report.checkpoint = "run/checkpoint.safetensors";
+    report.dataset = "mnist";
+    report.data_dir = "data/mnist";
+    report.split = "test";
+    report.binarize = "fixed";
+    report.seed = 7;
+    report.threads = 2;
+    report.first_image = first;
     LogLikelihoodResult& r = report.result;
     r.images = count;
     r.samples = 5000;
@@ -112,6 +119,40 @@ TEST_F(EvaluationReports, PiecesThatDoNotFitAreRefusedSayingWhy) {
     refused({}, "no pieces");
 }
 
+TEST_F(EvaluationReports, OneCheckpointIsTheSameBytesWhereverTheyLie) {
+    write_plain(dir() / "checkpoint.safetensors", "the model's bytes");
+    const std::string fingerprint = checkpoint_fingerprint(dir() / "checkpoint.safetensors");
+    EXPECT_EQ(fingerprint.size(), 8u);
+    write_plain(dir() / "other.safetensors", "the model's bytez");
+    EXPECT_NE(checkpoint_fingerprint(dir() / "other.safetensors"), fingerprint);
+    EXPECT_THROW(checkpoint_fingerprint(dir() / "missing.safetensors"), IoError);
+
+    // Two machines, two paths, one checkpoint: combined.
+    EvaluationReport here = piece(0, 10), there = piece(10, 5);
+    here.checkpoint_crc32 = there.checkpoint_crc32 = fingerprint;
+    there.checkpoint = "/elsewhere/checkpoint.safetensors";
+    EXPECT_EQ(combine_evaluations({here, there}).checkpoint_crc32, fingerprint);
+    // One path, the checkpoint overwritten between the pieces: refused, naming the files.
+    EvaluationReport later = piece(10, 5);
+    later.checkpoint_crc32 = "0badf00d";
+    here.source = "first.json";
+    later.source = "second.json";
+    try {
+        combine_evaluations({here, later});
+        ADD_FAILURE() << "combined two checkpoints";
+    } catch (const ConfigError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("CRC-32"), std::string::npos) << message;
+        EXPECT_NE(message.find("(first.json)"), std::string::npos) << message;
+        EXPECT_NE(message.find("(second.json)"), std::string::npos) << message;
+    }
+    // The fingerprint is written and read back.
+    write_evaluation_json(dir() / "a.json", here);
+    const EvaluationReport read = read_evaluation_json(dir() / "a.json");
+    EXPECT_EQ(read.checkpoint_crc32, fingerprint);
+    EXPECT_EQ(read.source, (dir() / "a.json").string());
+}
+
 TEST_F(EvaluationReports, AReportFromBeforeFirstImageStartsAtZero) {
     write_evaluation_json(dir() / "a.json", piece(0, 3));
     std::string text = testing::read_all(dir() / "a.json");
@@ -150,6 +191,14 @@ TEST_F(EvaluationReports, EveryValueIsChecked) {
          "field 'per_image_negative_elbo'"},
         {good.substr(0, good.size() / 2), "not JSON"},
         {"[1, 2, 3]", "not a JSON object"},
+        {edited("\"dataset\": \"mnist\"", "\"dataset\": \"mn\\u001b]0;x\\u0007ist\""),
+         "field 'dataset' holds control characters"},
+        {edited("\"kl\": 20.0", "\"kl\": 1.7e308"), "field 'kl'"},
+        {edited("\"per_image_log_likelihood\": [", "\"per_image_log_likelihood\": [-1e13,"),
+         "field 'per_image_log_likelihood'"},
+        {edited("\"seed\": 7", "\"seed\": 7, \"checkpoint_crc32\": \"xyz\""),
+         "field 'checkpoint_crc32'"},
+        {good + std::string(std::size_t{8} << 20, ' '), "larger than 8 MiB"},
         {std::string(100000, '[') + std::string(100000, ']'), "nested too deeply"},
     };
     for (const auto& [text, why] : cases) {

@@ -12,6 +12,7 @@
 #include "test_support.hpp"
 #include "vaednn/checkpoint.hpp"
 #include "vaednn/error.hpp"
+#include "vaednn/evaluation.hpp"
 #include "vaednn/idx.hpp"
 #include "vaednn/safetensors.hpp"
 
@@ -99,6 +100,24 @@ TEST_F(FuzzRegressions, CheckpointMetadataInputsGiveInfoInRangeOrAnError) {
             EXPECT_LE(std::string_view(e.what()).size(), 1024u) << input;
         }
     }
+}
+
+TEST_F(FuzzRegressions, EvaluationReportInputsGiveAWholeReportOrAnError) {
+    const auto files = inputs("evaluation");
+    ASSERT_FALSE(files.empty());
+    std::size_t parsed = 0;
+    for (const fs::path& input : files) {
+        try {
+            const EvaluationReport report = parse_evaluation_json(bytes_of(input), input);
+            EXPECT_GE(report.result.images, 1u) << input;
+            EXPECT_EQ(report.result.per_image_log_likelihood.size(), report.result.images) << input;
+            EXPECT_EQ(report.result.per_image_negative_elbo.size(), report.result.images) << input;
+            ++parsed;
+        } catch (const Error& e) {
+            EXPECT_LE(std::string_view(e.what()).size(), 1024u) << input;
+        }
+    }
+    EXPECT_GE(parsed, 1u);  // small_report.json is a good report
 }
 
 }  // namespace

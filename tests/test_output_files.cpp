@@ -1,7 +1,10 @@
 // What a run leaves on disk: written whole or not at all, never through a planted name, one run
 // per folder, and a diverged model never saved.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -40,6 +43,23 @@ TEST_F(OutputFiles, AtomicWriteReplacesTheFileAndLeavesNothingElse) {
     write_file_atomically(file, "new contents\n");
     EXPECT_EQ(read_all(file), "new contents\n");
     EXPECT_EQ(entries_in(dir()), 1u);
+}
+
+TEST_F(OutputFiles, AFifoOrFolderInTheWayIsNeverReplaced) {
+    // As root, --json /dev/null would otherwise turn the device into a file.
+    const fs::path fifo = dir() / "eval.json";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+    try {
+        write_file_atomically(fifo, "{}\n");
+        ADD_FAILURE() << "wrote over a FIFO";
+    } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(fs::is_fifo(fifo));
+    fs::create_directory(dir() / "metrics.csv");
+    EXPECT_THROW(write_file_atomically(dir() / "metrics.csv", "rows"), IoError);
+    EXPECT_TRUE(fs::is_directory(dir() / "metrics.csv"));
+    EXPECT_EQ(entries_in(dir()), 2u);  // no temporary left either
 }
 
 TEST_F(OutputFiles, AFailedWriteLeavesThePreviousFileAndNoTemporary) {
@@ -125,11 +145,25 @@ TEST_F(OutputFiles, MetricsWrittenBeforeTheBinarizeColumnStillRead) {
                 "epoch,train_loss,train_reconstruction,train_kl,test_loss,test_reconstruction,"
                 "test_kl,images_per_second,train_seconds,stall_seconds\n"
                 "1,150.5,130.25,20.25,140.5,120.25,20.25,800.0,75.000,0.010\n");
-    const std::vector<EpochMetrics> rows = read_metrics_csv(csv);
+    std::vector<EpochMetrics> rows = read_metrics_csv(csv);
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].test.loss, 140.5);
     EXPECT_EQ(rows[0].stall_seconds, 0.010);
     EXPECT_EQ(rows[0].binarize, Binarization::none);
+
+    // Line ends a Windows editor left are read too.
+    rows[0].binarize = Binarization::dynamic;
+    write_metrics_csv(csv, rows);
+    std::string crlf;
+    for (const char c : read_all(csv)) {
+        if (c == '\n') crlf += '\r';
+        crlf += c;
+    }
+    write_plain(csv, crlf);
+    rows = read_metrics_csv(csv);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].test.loss, 140.5);
+    EXPECT_EQ(rows[0].binarize, Binarization::dynamic);
 }
 
 TEST_F(OutputFiles, OneRunPerFolder) {

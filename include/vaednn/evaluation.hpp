@@ -16,6 +16,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vaednn/export.hpp"
@@ -77,7 +78,16 @@ struct EvaluationReport {
     int threads = 0;
     LogLikelihoodResult result;
     std::size_t first_image = 0;  // the split's index of the first image evaluated
+    // The checkpoint file's CRC-32 as 8 hex digits (checkpoint_fingerprint): pieces run on
+    // different machines name the same checkpoint by different paths, and a path may name a
+    // checkpoint overwritten since. Empty in reports written before it was recorded.
+    std::string checkpoint_crc32;
+    // The file a report was read from (read_evaluation_json), for messages; never written.
+    std::string source;
 };
+
+// The CRC-32 of a checkpoint file's bytes as 8 hex digits, for EvaluationReport. Throws IoError.
+VAEDNN_EXPORT std::string checkpoint_fingerprint(const std::filesystem::path& checkpoint);
 
 // Writes the report as one JSON object, per-image values included, atomically. Throws IoError.
 VAEDNN_EXPORT void write_evaluation_json(const std::filesystem::path& file,
@@ -88,13 +98,17 @@ VAEDNN_EXPORT void write_evaluation_json(const std::filesystem::path& file,
 // one per-image value per image. Throws DataError when the file cannot be read (missing, not a
 // regular file) and FileError naming the file and the field when it is not such a report.
 VAEDNN_EXPORT EvaluationReport read_evaluation_json(const std::filesystem::path& file);
+// The same for a report's text; `file` only names it in errors.
+VAEDNN_EXPORT EvaluationReport parse_evaluation_json(std::string_view text,
+                                                     const std::filesystem::path& file);
 
 // The report of one run over all the images that `pieces` evaluated in parts (--first and
 // --limit): their per-image values in image order, and their means and standard errors exactly
-// as such a run gives them; reconstruction and KL are the pieces' means weighted by their images,
-// seconds their sum, threads the most any used. The pieces may come in any order; they must be
-// of one checkpoint, dataset, split, binarization, seed and k, and cover one range of images
-// without a gap or an overlap. Throws ConfigError naming what differs otherwise.
+// as such a run gives them; reconstruction and KL are the pieces' means weighted by their images
+// (such a run's to rounding), seconds their sum, threads the most any used. The pieces may come in
+// any order; they must be of one checkpoint (the same CRC-32 where both pieces record it, else the
+// same path), dataset, split, binarization, seed and k, and cover one range of images without a gap
+// or an overlap. Throws ConfigError naming what differs and the pieces' files (`source`) otherwise.
 VAEDNN_EXPORT EvaluationReport combine_evaluations(std::vector<EvaluationReport> pieces);
 
 }  // namespace vaednn

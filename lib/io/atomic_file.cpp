@@ -56,6 +56,15 @@ void FileSink::write(const void* data, std::size_t size) {
 void write_file_atomically(const std::filesystem::path& file,
                            const std::function<void(FileSink&)>& fill,
                            const AtomicWriteHooks& hooks) {
+    // The rename would replace whatever the name holds: a device (/dev/null, as root), a FIFO or
+    // a socket someone reads is refused. A symlink is replaced itself, never followed.
+    struct stat existing {};
+    if (::lstat(file.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode) &&
+        !S_ISLNK(existing.st_mode)) {
+        throw IoError(file, S_ISDIR(existing.st_mode)
+                                ? "is a folder: a file cannot take its place"
+                                : "is not a regular file (a device, FIFO or socket): not replaced");
+    }
     const std::filesystem::path folder = folder_of(file);
     std::string name = folder.string();
     name += "/.";

@@ -1,10 +1,16 @@
 // The JSON report of an evaluation: written by vae_eval, read back to combine a run's pieces.
 #include <fmt/format.h>
+#include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "formats/byte_source.hpp"
 #include "formats/json_limits.hpp"
@@ -18,8 +24,11 @@ namespace {
 
 using json = nlohmann::json;
 
-// A report holds two numbers per image: ~50 bytes each, so 64 MiB is over a million images.
-constexpr std::size_t kMaxReportBytes = std::size_t{64} << 20;
+// A report holds two numbers per image, ~50 bytes as vae_eval writes them: 8 MiB is ~170,000
+// images, while the parsed JSON of a hostile 8 MiB (a million empty objects) takes ~300 MB.
+constexpr std::size_t kMaxReportBytes = std::size_t{8} << 20;
+// Nats per image are hundreds; a bound far above them keeps every sum and square finite.
+constexpr double kMaxMagnitude = 1e12;
 // Paths and names are short; a field longer than this is not one.
 constexpr std::size_t kMaxTextChars = 4096;
 
@@ -53,7 +62,13 @@ class ReportFields {
         if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxTextChars) {
             fail(name, fmt::format("is not a string of at most {} characters", kMaxTextChars));
         }
-        return value.get<std::string>();
+        const std::string& text = value.get_ref<const std::string&>();
+        // Names and paths are printed: a control character could move a terminal's cursor.
+        if (std::any_of(text.begin(), text.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+            fail(name, "holds control characters");
+        }
+        return text;
     }
     std::uint64_t count(const char* name, std::uint64_t least, std::uint64_t most) const {
         const json& value = field(name);
@@ -77,8 +92,8 @@ class ReportFields {
 
   private:
     double finite(const json& value, const char* name) const {
-        if (!value.is_number() || !std::isfinite(value.get<double>())) {
-            fail(name, "holds something other than a finite number");
+        if (!value.is_number() || !(std::fabs(value.get<double>()) <= kMaxMagnitude)) {
+            fail(name, "holds something other than a number of magnitude at most 1e12");
         }
         return value.get<double>();
     }
@@ -94,7 +109,7 @@ class ReportFields {
 
 void write_evaluation_json(const std::filesystem::path& file, const EvaluationReport& report) {
     const LogLikelihoodResult& r = report.result;
-    const json out = {
+    json out = {
         {"checkpoint", report.checkpoint},
         {"dataset", report.dataset},
         {"data_dir", report.data_dir},
@@ -115,11 +130,33 @@ void write_evaluation_json(const std::filesystem::path& file, const EvaluationRe
         {"per_image_log_likelihood", r.per_image_log_likelihood},
         {"per_image_negative_elbo", r.per_image_negative_elbo},
     };
+    if (!report.checkpoint_crc32.empty()) out["checkpoint_crc32"] = report.checkpoint_crc32;
     write_file_atomically(file, out.dump(2) + "\n");
 }
 
+std::string checkpoint_fingerprint(const std::filesystem::path& checkpoint) {
+    std::ifstream in(checkpoint, std::ios::binary);
+    if (!in) throw IoError(checkpoint, "cannot open to fingerprint it");
+    uLong crc = crc32(0L, Z_NULL, 0);
+    std::vector<char> buffer(std::size_t{1} << 20);
+    while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        const auto got = static_cast<uInt>(in.gcount());
+        if (got > 0) crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), got);
+    }
+    if (in.bad()) throw IoError(checkpoint, "cannot read to fingerprint it");
+    return fmt::format("{:08x}", static_cast<std::uint32_t>(crc));
+}
+
 EvaluationReport read_evaluation_json(const std::filesystem::path& file) {
-    const std::string text = read_report_text(file);
+    return parse_evaluation_json(read_report_text(file), file);
+}
+
+EvaluationReport parse_evaluation_json(std::string_view text, const std::filesystem::path& file) {
+    if (text.size() > kMaxReportBytes) {
+        throw FileError(file, fmt::format("larger than {} MiB: not an evaluation report",
+                                          kMaxReportBytes >> 20));
+    }
     // nlohmann's parser recurses once per level: a deep nest must be refused before it runs.
     if (detail::json_nesting_depth(text) > detail::kMaxJsonDepth) {
         throw FileError(file, "JSON nested too deeply: not an evaluation report");
@@ -133,6 +170,15 @@ EvaluationReport read_evaluation_json(const std::filesystem::path& file) {
     report.checkpoint = fields.text("checkpoint");
     report.dataset = fields.text("dataset");
     report.data_dir = fields.text("data_dir");
+    report.source = file.string();
+    if (object.contains("checkpoint_crc32")) {
+        report.checkpoint_crc32 = fields.text("checkpoint_crc32");
+        const bool hex =
+            report.checkpoint_crc32.size() == 8 &&
+            std::all_of(report.checkpoint_crc32.begin(), report.checkpoint_crc32.end(),
+                        [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+        if (!hex) throw FileError(file, "field 'checkpoint_crc32' is not 8 hex digits");
+    }
     report.split = fields.text("split");
     report.binarize = fields.text("binarize");
     if (report.split != "test" && report.split != "train") {

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "formats/json_limits.hpp"
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
 
@@ -59,10 +60,11 @@ std::vector<EpochMetrics> read_metrics_csv(const std::filesystem::path& file) {
     if (!in) return rows;
     std::string line;
     if (!std::getline(in, line) || in.eof()) return rows;  // empty, or a header cut short
+    if (line.ends_with('\r')) line.pop_back();             // a file edited on Windows
     const bool has_targets = line == kMetricsHeader;
     if (!has_targets && line != kMetricsHeaderWithoutTargets) {
         throw Error(fmt::format("{}:1: not a metrics.csv header: '{}'", file.string(),
-                                line.substr(0, 200)));
+                                detail::quoted_excerpt(line)));
     }
     std::size_t number = 1;
     while (std::getline(in, line)) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "formats/json_limits.hpp"
 #include "model/mean_and_error.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/evaluation.hpp"
@@ -12,24 +13,37 @@ namespace vaednn {
 
 namespace {
 
-// One line naming a piece in an error: which images of which file it holds.
+// A piece in an error: its images, and its file when it was read from one (a path of up to 256
+// bytes whole, control characters escaped).
 std::string describe(const EvaluationReport& piece) {
-    return fmt::format("images {}..{} of {}", piece.first_image,
-                       piece.first_image + piece.result.images - 1, piece.checkpoint);
+    const std::string images = fmt::format("images {}..{}", piece.first_image,
+                                           piece.first_image + piece.result.images - 1);
+    return piece.source.empty()
+               ? images
+               : fmt::format("{} ({})", images, detail::quoted_excerpt(piece.source, 256));
 }
 
-void expect_same(const EvaluationReport& first, const EvaluationReport& other) {
-    const auto differ = [&](const char* what, const auto& a, const auto& b) {
-        if (a == b) return;
-        throw ConfigError(fmt::format("the pieces differ in {}: {} for {}, {} for {}", what, a,
-                                      describe(first), b, describe(other)));
+[[noreturn]] void differ(const char* what, const std::string& a, const EvaluationReport& first,
+                         const std::string& b, const EvaluationReport& other) {
+    throw ConfigError(fmt::format("the pieces differ in {}: {} for {}, {} for {}", what,
+                                  detail::quoted_excerpt(a), describe(first),
+                                  detail::quoted_excerpt(b), describe(other)));
+}
+
+// What one run shares between its pieces, but the checkpoint's fingerprint (below).
+void expect_same_run(const EvaluationReport& first, const EvaluationReport& other) {
+    const auto same = [&](const char* what, const auto& a, const auto& b) {
+        if (a != b) differ(what, fmt::format("{}", a), first, fmt::format("{}", b), other);
     };
-    differ("checkpoint", first.checkpoint, other.checkpoint);
-    differ("dataset", first.dataset, other.dataset);
-    differ("split", first.split, other.split);
-    differ("binarization", first.binarize, other.binarize);
-    differ("seed", first.seed, other.seed);
-    differ("k", first.result.samples, other.result.samples);
+    // The same bytes wherever they lie: paths are compared only where a fingerprint is missing.
+    if (first.checkpoint_crc32.empty() || other.checkpoint_crc32.empty()) {
+        same("checkpoint", first.checkpoint, other.checkpoint);
+    }
+    same("dataset", first.dataset, other.dataset);
+    same("split", first.split, other.split);
+    same("binarization", first.binarize, other.binarize);
+    same("seed", first.seed, other.seed);
+    same("k", first.result.samples, other.result.samples);
 }
 
 }  // namespace
@@ -38,25 +52,39 @@ EvaluationReport combine_evaluations(std::vector<EvaluationReport> pieces) {
     if (pieces.empty()) throw ConfigError("combine_evaluations: no pieces to combine");
     std::sort(pieces.begin(), pieces.end(),
               [](const auto& a, const auto& b) { return a.first_image < b.first_image; });
-    EvaluationReport whole = pieces.front();
+    const EvaluationReport& front = pieces.front();
+    EvaluationReport whole = front;
+    whole.source.clear();
+    // The first piece that records the checkpoint's fingerprint: every other that does must match.
+    const EvaluationReport* fingerprinted = front.checkpoint_crc32.empty() ? nullptr : &front;
     LogLikelihoodResult& r = whole.result;
     double reconstruction_sum = r.reconstruction * static_cast<double>(r.images);
     double kl_sum = r.kl * static_cast<double>(r.images);
     for (std::size_t p = 1; p < pieces.size(); ++p) {
         const EvaluationReport& piece = pieces[p];
-        expect_same(whole, piece);
+        expect_same_run(front, piece);
+        if (!piece.checkpoint_crc32.empty()) {
+            if (fingerprinted == nullptr) {
+                fingerprinted = &piece;
+                whole.checkpoint_crc32 = piece.checkpoint_crc32;
+            } else if (piece.checkpoint_crc32 != fingerprinted->checkpoint_crc32) {
+                differ("checkpoint (its CRC-32)", fingerprinted->checkpoint_crc32, *fingerprinted,
+                       piece.checkpoint_crc32, piece);
+            }
+        }
         const std::size_t next = whole.first_image + r.images;
         if (piece.first_image > next) {
-            throw ConfigError(fmt::format(
-                "the pieces leave out images {}..{}: one ends at image {}, the next begins at {}",
-                next, piece.first_image - 1, next - 1, piece.first_image));
+            throw ConfigError(
+                fmt::format("the pieces leave out images {}..{}: {} ends at image "
+                            "{}, {} begins at {}",
+                            next, piece.first_image - 1, describe(pieces[p - 1]), next - 1,
+                            describe(piece), piece.first_image));
         }
         if (piece.first_image < next) {
             const std::size_t last = std::min(next, piece.first_image + piece.result.images) - 1;
-            throw ConfigError(
-                fmt::format("the pieces both hold images {}..{}: one ends at image "
-                            "{}, the next begins at {}",
-                            piece.first_image, last, next - 1, piece.first_image));
+            throw ConfigError(fmt::format("the pieces both hold images {}..{}: {} and {}",
+                                          piece.first_image, last, describe(pieces[p - 1]),
+                                          describe(piece)));
         }
         const LogLikelihoodResult& part = piece.result;
         r.images += part.images;

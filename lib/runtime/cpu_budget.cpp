@@ -105,9 +105,11 @@ int affinity_cpus(int online) {
 // program starts: sched_getaffinity then counts that place alone (1 CPU for places of single
 // cores), and OMP_PROC_BIND=true would cap every run at one thread. The places were built from the
 // mask the process started with, and they are where the runtime puts its threads: their CPUs are
-// the bound. 0 when threads are not bound.
+// the bound. 0 when threads are not bound, or all bound to the primary thread's place
+// (OMP_PROC_BIND=primary), whose CPUs are the narrowed mask itself.
 int openmp_place_cpus() {
-    if (omp_get_proc_bind() == omp_proc_bind_false) return 0;
+    const omp_proc_bind_t bind = omp_get_proc_bind();
+    if (bind == omp_proc_bind_false || bind == omp_proc_bind_primary) return 0;
     std::set<int> cpus;
     for (int place = 0; place < omp_get_num_places(); ++place) {
         std::vector<int> ids(static_cast<std::size_t>(std::max(omp_get_place_num_procs(place), 0)));
