@@ -117,6 +117,7 @@ TEST_F(EvaluationReports, PiecesThatDoNotFitAreRefusedSayingWhy) {
     train.split = "train";
     refused({piece(0, 10), train}, "differ in split");
     refused({}, "no pieces");
+    refused({piece(0, 10), piece(10, 0)}, "a piece of 0 images");
 }
 
 TEST_F(EvaluationReports, OneCheckpointIsTheSameBytesWhereverTheyLie) {

@@ -191,11 +191,13 @@ EvaluationReport parse_evaluation_json(std::string_view text, const std::filesys
     }
     constexpr std::uint64_t kAny = std::numeric_limits<std::uint64_t>::max();
     constexpr std::uint64_t kMaxImages = kMaxReportBytes;  // each takes more than a byte
+    // Far past any data set, and far from overflowing when images are added to it.
+    constexpr std::uint64_t kMaxFirstImage = std::uint64_t{1} << 40;
     report.seed = fields.count("seed", 0, kAny);
     report.threads = static_cast<int>(fields.count("threads", 0, 1 << 20));
     // Reports written before --first existed began at image 0 and do not say so.
     report.first_image =
-        object.contains("first_image") ? fields.count("first_image", 0, kMaxImages) : 0;
+        object.contains("first_image") ? fields.count("first_image", 0, kMaxFirstImage) : 0;
 
     LogLikelihoodResult& r = report.result;
     r.images = fields.count("images", 1, kMaxImages);

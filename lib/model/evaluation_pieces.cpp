@@ -50,6 +50,15 @@ void expect_same_run(const EvaluationReport& first, const EvaluationReport& othe
 
 EvaluationReport combine_evaluations(std::vector<EvaluationReport> pieces) {
     if (pieces.empty()) throw ConfigError("combine_evaluations: no pieces to combine");
+    for (const EvaluationReport& piece : pieces) {
+        const LogLikelihoodResult& r = piece.result;
+        if (r.images == 0 || r.per_image_log_likelihood.size() != r.images ||
+            r.per_image_negative_elbo.size() != r.images) {
+            throw ConfigError(fmt::format(
+                "combine_evaluations: a piece of {} images holds {} and {} per-image values",
+                r.images, r.per_image_log_likelihood.size(), r.per_image_negative_elbo.size()));
+        }
+    }
     std::sort(pieces.begin(), pieces.end(),
               [](const auto& a, const auto& b) { return a.first_image < b.first_image; });
     const EvaluationReport& front = pieces.front();
@@ -98,11 +107,6 @@ EvaluationReport combine_evaluations(std::vector<EvaluationReport> pieces) {
         kl_sum += part.kl * static_cast<double>(part.images);
         r.seconds += part.seconds;
         whole.threads = std::max(whole.threads, piece.threads);
-    }
-    if (r.per_image_log_likelihood.size() != r.images ||
-        r.per_image_negative_elbo.size() != r.images) {
-        throw ConfigError(
-            "combine_evaluations: a piece's per-image values do not match its images");
     }
     r.reconstruction = reconstruction_sum / static_cast<double>(r.images);
     r.kl = kl_sum / static_cast<double>(r.images);
