@@ -369,9 +369,10 @@ int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
     if (root) folder.emplace(o.out_folder(), mode, o.resume);
     const fs::path out = root ? folder->path() : o.out_folder();
     const fs::path checkpoint = root ? folder->checkpoint() : fs::path();
-    if (root)
+    if (root) {
         run.set_history(
             history_until(folder->metrics(), run.epochs_done(), run.trainer().options().binarize));
+    }
     SavedCheckpoint saved;
     std::error_code exists_ec;
     if (root && fs::exists(checkpoint, exists_ec)) {  // the checkpoint this run resumed from
