@@ -38,12 +38,7 @@ EvaluationReport piece(std::size_t first, std::size_t count) {
                                              1e-9 * static_cast<double>(i));
         r.per_image_negative_elbo.push_back(96.0 + 0.21 * static_cast<double>(i % 7));
     }
-    r.log_likelihood = detail::mean_of(r.per_image_log_likelihood);
-    r.log_likelihood_standard_error =
-        detail::standard_error_of(r.per_image_log_likelihood, r.log_likelihood);
-    r.negative_elbo = detail::mean_of(r.per_image_negative_elbo);
-    r.negative_elbo_standard_error =
-        detail::standard_error_of(r.per_image_negative_elbo, r.negative_elbo);
+    detail::summarize_per_image(r);
     r.reconstruction = 70.0 + static_cast<double>(first);
     r.kl = 20.0;
     r.seconds = 1.5;

@@ -110,12 +110,7 @@ EvaluationReport combine_evaluations(std::vector<EvaluationReport> pieces) {
     }
     r.reconstruction = reconstruction_sum / static_cast<double>(r.images);
     r.kl = kl_sum / static_cast<double>(r.images);
-    r.negative_elbo = detail::mean_of(r.per_image_negative_elbo);
-    r.negative_elbo_standard_error =
-        detail::standard_error_of(r.per_image_negative_elbo, r.negative_elbo);
-    r.log_likelihood = detail::mean_of(r.per_image_log_likelihood);
-    r.log_likelihood_standard_error =
-        detail::standard_error_of(r.per_image_log_likelihood, r.log_likelihood);
+    detail::summarize_per_image(r);
     return whole;
 }
 

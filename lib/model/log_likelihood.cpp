@@ -175,12 +175,7 @@ LogLikelihoodResult estimate_log_likelihood(Vae& vae, std::span<const float> ima
 
     result.reconstruction = detail::mean_of(reconstruction);
     result.kl = detail::mean_of(kl);
-    result.negative_elbo = detail::mean_of(result.per_image_negative_elbo);
-    result.negative_elbo_standard_error =
-        detail::standard_error_of(result.per_image_negative_elbo, result.negative_elbo);
-    result.log_likelihood = detail::mean_of(result.per_image_log_likelihood);
-    result.log_likelihood_standard_error =
-        detail::standard_error_of(result.per_image_log_likelihood, result.log_likelihood);
+    detail::summarize_per_image(result);
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;

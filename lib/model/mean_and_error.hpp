@@ -5,6 +5,8 @@
 #include <cmath>
 #include <span>
 
+#include "vaednn/evaluation.hpp"
+
 namespace vaednn::detail {
 
 // Summed in order, so the same values in the same order give the same mean to the last bit.
@@ -21,6 +23,15 @@ inline double standard_error_of(std::span<const double> values, double mean) {
     for (const double v : values) squares += (v - mean) * (v - mean);
     const auto n = static_cast<double>(values.size());
     return std::sqrt(squares / (n - 1.0) / n);
+}
+
+// The −ELBO and log p(x) of a result, and their standard errors, from its per-image values.
+inline void summarize_per_image(LogLikelihoodResult& r) {
+    r.negative_elbo = mean_of(r.per_image_negative_elbo);
+    r.negative_elbo_standard_error = standard_error_of(r.per_image_negative_elbo, r.negative_elbo);
+    r.log_likelihood = mean_of(r.per_image_log_likelihood);
+    r.log_likelihood_standard_error =
+        standard_error_of(r.per_image_log_likelihood, r.log_likelihood);
 }
 
 }  // namespace vaednn::detail
