@@ -1,6 +1,7 @@
 // The JSON report of an evaluation read back, every value of it untrusted, and the reports of a
 // run's pieces combined into the report of one run over all their images.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -210,6 +211,9 @@ TEST_F(EvaluationReports, EveryValueIsChecked) {
     }
     EXPECT_THROW(read_evaluation_json(dir() / "missing.json"), DataError);
     EXPECT_THROW(read_evaluation_json(dir()), DataError);  // a folder, refused without reading
+    // A FIFO without a writer: refused at once, never waited on.
+    ASSERT_EQ(::mkfifo((dir() / "fifo.json").c_str(), 0600), 0);
+    EXPECT_THROW(read_evaluation_json(dir() / "fifo.json"), DataError);
 }
 
 }  // namespace

@@ -1,10 +1,15 @@
 // The JSON report of an evaluation: written by vae_eval, read back to combine a run's pieces.
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -12,7 +17,6 @@
 #include <string_view>
 #include <vector>
 
-#include "formats/byte_source.hpp"
 #include "formats/json_limits.hpp"
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
@@ -32,18 +36,40 @@ constexpr double kMaxMagnitude = 1e12;
 // Paths and names are short; a field longer than this is not one.
 constexpr std::size_t kMaxTextChars = 4096;
 
+// The whole of a report file, refusing anything but a regular file of at most kMaxReportBytes:
+// opened without blocking and checked on the open descriptor, so a FIFO or device is never
+// waited on or read, even one put in the file's place after a look at its name.
 std::string read_report_text(const std::filesystem::path& file) {
-    detail::ByteSource in(file);  // refuses a directory, FIFO or device without waiting on it
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        throw DataError(err == ENOENT ? DataErrorKind::missing_file : DataErrorKind::io, file,
+                        fmt::format("cannot open: {}", std::strerror(err)));
+    }
+    const struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        throw DataError(DataErrorKind::io, file, "not a regular file: not an evaluation report");
+    }
     std::string text;
     char buffer[1 << 16];
-    while (const std::size_t got = in.read(buffer, sizeof buffer)) {
-        if (text.size() + got > kMaxReportBytes) {
+    while (true) {
+        const ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            throw DataError(DataErrorKind::io, file,
+                            fmt::format("cannot read: {}", std::strerror(errno)));
+        }
+        if (got == 0) return text;
+        if (text.size() + static_cast<std::size_t>(got) > kMaxReportBytes) {
             throw FileError(file, fmt::format("larger than {} MiB: not an evaluation report",
                                               kMaxReportBytes >> 20));
         }
-        text.append(buffer, got);
+        text.append(buffer, static_cast<std::size_t>(got));
     }
-    return text;
 }
 
 // The fields of one report object, each checked as it is taken.
