@@ -5,8 +5,8 @@
 # that caused one is left in build/fuzz/artifacts/ and belongs in tests/fuzz_regressions/ once
 # fixed.
 #   scripts/fuzz.sh [seconds per fuzzer, default 60] [target ...]
-# Targets: idx, safetensors, checkpoint, evaluation (default: all four, one after another). Invocations with
-# different targets may run at the same time, one per core:
+# Targets: idx, safetensors, checkpoint, evaluation (default: all four, one after another).
+# Invocations with different targets may run at the same time, one per core:
 #   scripts/fuzz.sh 1800 safetensors & scripts/fuzz.sh 1800 checkpoint & wait
 # Each target's full libFuzzer log is kept in build/fuzz/logs/<target>.log; a summary line per
 # target (executions, exec/s, coverage, features, corpus, peak RSS) ends the output.
