@@ -119,8 +119,9 @@ int evaluate(const Options& o) {
     const std::size_t count = images.size() / set.pixels_per_image();
     const std::string which = o.first == 0 ? fmt::format("{} images", count)
                                            : fmt::format("{} images from #{}", count, o.first);
-    say("vae_eval: {} ({} {}, {}{}), k = {}, seed {}, {} threads\n", o.checkpoint, dataset, o.split,
-        which, binarize == "fixed" ? ", binarized" : "", o.samples, o.seed, threads);
+    say("vae_eval: {} ({} {}, {}{}), k = {}, seed {}, {} thread{}\n", o.checkpoint, dataset,
+        o.split, which, binarize == "fixed" ? ", binarized" : "", o.samples, o.seed, threads,
+        threads == 1 ? "" : "s");
 
     ProgressPrinter printer(isatty(STDOUT_FILENO) != 0);
     vaednn::LogLikelihoodOptions options;

@@ -190,8 +190,8 @@ void print_start(const Options& o, const vaednn::TrainingRun& run, int threads,
         o.resume.empty() ? std::string()
                          : fmt::format(", resumed at epoch {} batch {}", run.epochs_done() + 1,
                                        run.progress().next_batch + 1));
-    say("runtime    oneDNN {} ({}), {} threads{}, CPU {}\n", rt.onednn_version, rt.cpu_isa, threads,
-        world.size() > 1 ? " per process" : "", rt.cpu_model);
+    say("runtime    oneDNN {} ({}), {} thread{}{}, CPU {}\n", rt.onednn_version, rt.cpu_isa,
+        threads, threads == 1 ? "" : "s", world.size() > 1 ? " per process" : "", rt.cpu_model);
     if (world.size() > 1) {
         say("parallel   {}: each takes its share of every batch of {}\n", world.describe(),
             trainer.options().batch_size);

@@ -196,6 +196,7 @@ TEST_F(EvaluationReports, EveryValueIsChecked) {
         {edited("\"seed\": 7", "\"seed\": 7, \"checkpoint_crc32\": \"xyz\""),
          "field 'checkpoint_crc32'"},
         {good + std::string(std::size_t{8} << 20, ' '), "larger than 8 MiB"},
+        {edited("\"seed\": 7", "\"seed\": 7, \"seed\": 8"), "field 'seed' appears twice"},
         {std::string(100000, '[') + std::string(100000, ']'), "nested too deeply"},
     };
     for (const auto& [text, why] : cases) {

@@ -188,8 +188,25 @@ EvaluationReport parse_evaluation_json(std::string_view text, const std::filesys
     if (detail::json_nesting_depth(text) > detail::kMaxJsonDepth) {
         throw FileError(file, "JSON nested too deeply: not an evaluation report");
     }
-    const json object = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    // nlohmann keeps the last of two equal keys, where a reader of the file sees the first: a
+    // report that names a field twice is refused.
+    std::string repeated;
+    std::vector<std::string> keys;
+    const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event,
+                                                  json& parsed) {
+        if (event == json::parse_event_t::key && depth == 1 && repeated.empty()) {
+            const std::string& key = parsed.get_ref<const std::string&>();
+            if (std::find(keys.begin(), keys.end(), key) != keys.end()) repeated = key;
+            keys.push_back(key);
+        }
+        return true;
+    };
+    const json object = json::parse(text, note_keys, /*allow_exceptions=*/false);
     if (object.is_discarded()) throw FileError(file, "not JSON: not an evaluation report");
+    if (!repeated.empty()) {
+        throw FileError(file, fmt::format("field '{}' appears twice: not an evaluation report",
+                                          detail::quoted_excerpt(repeated)));
+    }
     if (!object.is_object()) throw FileError(file, "not a JSON object: not an evaluation report");
     const ReportFields fields(file, object);
 
