@@ -10,29 +10,14 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <dnnl.hpp>
 #include <vector>
+
+#include "probe_timing.hpp"
 using namespace dnnl;
-using clk = std::chrono::steady_clock;
 constexpr int N = 128, K = 256, M = 1024, T = 28;
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-template <class F>
-double time_ms(F f, int reps = 30) {
-    std::vector<double> t;
-    for (int r = 0; r < reps + 3; ++r) {
-        auto a = clk::now();
-        f();
-        auto b = clk::now();
-        if (r >= 3) t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
-    }
-    return median(t);
-}
 int main(int argc, char** argv) {
     libxsmm_init();
     std::vector<float> h(N * K), w(K * M), g(N * M), ref(N * M);
@@ -68,7 +53,7 @@ int main(int argc, char** argv) {
     std::fill(ref.begin(), ref.end(), 0.f);
     conv.execute(s, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, md}});
     s.wait();
-    double t_dnnl = time_ms([&] {
+    double t_dnnl = median_ms([&] {
         for (int t = 0; t < T; ++t)
             conv.execute(s, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, md}});
         s.wait();
@@ -115,7 +100,7 @@ int main(int argc, char** argv) {
                 double err = 0;
                 for (size_t i = 0; i < c1.size(); ++i)
                     err = std::max(err, (double)std::fabs(c1[i] - one[i]));
-                double t = time_ms([&] {
+                double t = median_ms([&] {
                     for (int s2 = 0; s2 < T; ++s2) step(g.data());
                 });
                 std::printf("xsmm packed=%d mb %2d nb %3d: %.2f ms %.1f GFLOP/s err %.2g\n", packed,

@@ -12,28 +12,13 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
-using clk = std::chrono::steady_clock;
+
+#include "probe_timing.hpp"
 constexpr int N = 128, C = 64, K = 32, S = 14, O = 28, P = 15;
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-template <class F>
-double time_ms(F f, int reps = 30) {
-    std::vector<double> t;
-    for (int r = 0; r < reps + 3; ++r) {
-        auto a = clk::now();
-        f();
-        auto b = clk::now();
-        if (r >= 3) t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
-    }
-    return median(t);
-}
 int main() {
     libxsmm_init();
     std::vector<float> x((size_t)N * S * S * C), w(C * K * 9), bias(K),
@@ -125,7 +110,7 @@ int main() {
                 mx = std::max(mx, std::fabs(r));
             }
     const double flop = 2.0 * N * S * S * C * K * 9;
-    double t = time_ms(run);
+    double t = median_ms(run);
     std::printf("xsmm subpixel deconv2: %.2f ms %.1f GFLOP/s, max err %.2g of %.2g\n", t,
                 flop / t / 1e6, err, mx);
 }
