@@ -136,7 +136,7 @@ int evaluate(const Options& o) {
     if (!o.json.empty()) {
         vaednn::EvaluationReport report;
         report.checkpoint = o.checkpoint;
-        report.checkpoint_crc32 = vaednn::checkpoint_fingerprint(o.checkpoint);
+        report.checkpoint_crc32 = vaednn::checkpoint_fingerprint(checkpoint.file);
         report.dataset = dataset;
         report.data_dir = data_dir.string();
         report.split = o.split;

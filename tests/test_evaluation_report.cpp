@@ -1,7 +1,9 @@
 // The JSON report of an evaluation read back, every value of it untrusted, and the reports of a
 // run's pieces combined into the report of one run over all their images.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "test_support.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/evaluation.hpp"
+#include "vaednn/safetensors.hpp"
 
 namespace vaednn {
 namespace {
@@ -117,12 +120,19 @@ TEST_F(EvaluationReports, PiecesThatDoNotFitAreRefusedSayingWhy) {
 }
 
 TEST_F(EvaluationReports, OneCheckpointIsTheSameBytesWhereverTheyLie) {
-    write_plain(dir() / "checkpoint.safetensors", "the model's bytes");
-    const std::string fingerprint = checkpoint_fingerprint(dir() / "checkpoint.safetensors");
-    EXPECT_EQ(fingerprint.size(), 8u);
-    write_plain(dir() / "other.safetensors", "the model's bytez");
-    EXPECT_NE(checkpoint_fingerprint(dir() / "other.safetensors"), fingerprint);
-    EXPECT_THROW(checkpoint_fingerprint(dir() / "missing.safetensors"), IoError);
+    // The fingerprint is zlib's CRC-32 of the file's bytes, as read_safetensors read them.
+    const fs::path file = dir() / "checkpoint.safetensors";
+    write_safetensors(file, {Tensor{"w", {2, 3}, {1, 2, 3, 4, 5, 6}}}, {{"note", "a model"}});
+    const std::string bytes = testing::read_all(file);
+    const SafetensorsFile evaluated = read_safetensors(file);
+    const std::string fingerprint = checkpoint_fingerprint(evaluated);
+    const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
+    EXPECT_EQ(fingerprint, fmt::format("{:08x}", crc32_z(0, data, bytes.size())));
+    // Replaced after it was read (a run writing its next checkpoint during an evaluation of
+    // hours): the report still names the model evaluated, and the new file has another name.
+    write_safetensors(file, {Tensor{"w", {2, 3}, {1, 2, 3, 4, 5, 7}}}, {{"note", "a model"}});
+    EXPECT_EQ(checkpoint_fingerprint(evaluated), fingerprint);
+    EXPECT_NE(checkpoint_fingerprint(read_safetensors(file)), fingerprint);
 
     // Two machines, two paths, one checkpoint: combined.
     EvaluationReport here = piece(0, 10), there = piece(10, 5);

@@ -24,6 +24,8 @@
 
 namespace vaednn {
 
+struct SafetensorsFile;
+
 struct LogLikelihoodOptions {
     std::size_t samples = 5000;  // k, importance samples per image (at least 1)
     std::uint64_t seed = 0;      // picks the noise; the model's own noise streams are untouched
@@ -86,8 +88,10 @@ struct EvaluationReport {
     std::string source;
 };
 
-// The CRC-32 of a checkpoint file's bytes as 8 hex digits, for EvaluationReport. Throws IoError.
-VAEDNN_EXPORT std::string checkpoint_fingerprint(const std::filesystem::path& checkpoint);
+// The CRC-32 of a checkpoint file's bytes as 8 hex digits, for EvaluationReport: of the bytes
+// read_safetensors read, so the report names the model evaluated even when the file was replaced
+// during a run of hours (reading the path again at the end would name the new one).
+VAEDNN_EXPORT std::string checkpoint_fingerprint(const SafetensorsFile& checkpoint);
 
 // Writes the report as one JSON object, per-image values included, atomically. Throws IoError.
 VAEDNN_EXPORT void write_evaluation_json(const std::filesystem::path& file,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -29,6 +30,9 @@ struct VAEDNN_EXPORT SafetensorsFile {
     const Tensor& at(const std::string& name) const;
     const Tensor* find(const std::string& name) const noexcept;
     std::filesystem::path file;
+    // The CRC-32 (zlib's) of the file's bytes as read_safetensors read them, through the one
+    // descriptor it checked: names the contents read, even if the path is rewritten meanwhile.
+    std::uint32_t crc32 = 0;
 };
 
 // What read_safetensors accepts from a file. Beyond the data, memory goes to the parsed header,

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -56,14 +57,16 @@ class Descriptor {
     int fd_;
 };
 
-// Reads exactly `size` bytes: 0 when it did, else errno, or -1 at the end of the file.
-int read_exact(int fd, void* data, std::size_t size) {
-    auto* p = static_cast<char*>(data);
+// Reads exactly `size` bytes: 0 when it did, else errno, or -1 at the end of the file. `crc`
+// takes in the CRC-32 of every byte read.
+int read_exact(int fd, void* data, std::size_t size, std::uint32_t& crc) {
+    auto* p = static_cast<unsigned char*>(data);
     while (size > 0) {
         const ssize_t n = ::read(fd, p, std::min<std::size_t>(size, std::size_t{1} << 30));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return errno;
         if (n == 0) return -1;
+        crc = static_cast<std::uint32_t>(crc32_z(crc, p, static_cast<std::size_t>(n)));
         p += n;
         size -= static_cast<std::size_t>(n);
     }
@@ -235,12 +238,14 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
         throw CheckpointError(file, fmt::format("is {} bytes, more than the limit of {}", file_size,
                                                 limits.max_file_bytes));
     }
+    // The CRC-32 of every byte read: the file as it was read, whatever replaces it later.
+    std::uint32_t crc = 0;
     unsigned char length_bytes[8];
     if (file_size < 8) {
         throw CheckpointError(file,
                               "is too short to be a safetensors file (no 8-byte header length)");
     }
-    if (const int err = read_exact(fd.get(), length_bytes, 8); err != 0) {
+    if (const int err = read_exact(fd.get(), length_bytes, 8, crc); err != 0) {
         throw CheckpointError(file,
                               fmt::format("cannot read the header length: {}", read_failure(err)));
     }
@@ -252,7 +257,7 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
                               file_size));
     }
     std::string text(header_length, '\0');
-    if (const int err = read_exact(fd.get(), text.data(), text.size()); err != 0) {
+    if (const int err = read_exact(fd.get(), text.data(), text.size(), crc); err != 0) {
         throw CheckpointError(file, fmt::format("cannot read the header: {}", read_failure(err)));
     }
     const json header = parse_header(file, text, limits);
@@ -335,12 +340,13 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
     for (Entry& e : entries) {
         Tensor t{std::move(e.name), std::move(e.shape),
                  std::vector<float>((e.end - e.begin) / sizeof(float))};
-        if (const int err = read_exact(fd.get(), t.values.data(), e.end - e.begin); err != 0) {
+        if (const int err = read_exact(fd.get(), t.values.data(), e.end - e.begin, crc); err != 0) {
             throw CheckpointError(
                 file, fmt::format("cannot read tensor '{}': {}", shown(t.name), read_failure(err)));
         }
         result.tensors.push_back(std::move(t));
     }
+    result.crc32 = crc;
     return result;
 }
 

@@ -3,14 +3,12 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,6 +19,7 @@
 #include "vaednn/atomic_file.hpp"
 #include "vaednn/error.hpp"
 #include "vaednn/evaluation.hpp"
+#include "vaednn/safetensors.hpp"
 
 namespace vaednn {
 
@@ -159,18 +158,8 @@ void write_evaluation_json(const std::filesystem::path& file, const EvaluationRe
     write_file_atomically(file, out.dump(2) + "\n");
 }
 
-std::string checkpoint_fingerprint(const std::filesystem::path& checkpoint) {
-    std::ifstream in(checkpoint, std::ios::binary);
-    if (!in) throw IoError(checkpoint, "cannot open to fingerprint it");
-    uLong crc = crc32(0L, Z_NULL, 0);
-    std::vector<char> buffer(std::size_t{1} << 20);
-    while (in) {
-        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        const auto got = static_cast<uInt>(in.gcount());
-        if (got > 0) crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), got);
-    }
-    if (in.bad()) throw IoError(checkpoint, "cannot read to fingerprint it");
-    return fmt::format("{:08x}", static_cast<std::uint32_t>(crc));
+std::string checkpoint_fingerprint(const SafetensorsFile& checkpoint) {
+    return fmt::format("{:08x}", checkpoint.crc32);
 }
 
 EvaluationReport read_evaluation_json(const std::filesystem::path& file) {
