@@ -14,6 +14,7 @@
 #include <set>
 #include <string_view>
 
+#include "formats/byte_source.hpp"
 #include "formats/json_limits.hpp"
 #include "vaednn/atomic_file.hpp"
 
@@ -41,21 +42,6 @@ std::string shown(std::string_view text) {
 std::string shown_json(const json& value) {
     return shown(value.dump(-1, ' ', false, json::error_handler_t::replace));
 }
-
-// Owns a file descriptor.
-class Descriptor {
-  public:
-    explicit Descriptor(int fd) : fd_(fd) {}
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    ~Descriptor() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const noexcept { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // Reads exactly `size` bytes: 0 when it did, else errno, or -1 at the end of the file. `crc`
 // takes in the CRC-32 of every byte read.
@@ -225,7 +211,8 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
     if (::stat(file.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
         throw CheckpointError(file, "is not a regular file");
     }
-    const Descriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    const detail::FileDescriptor fd(
+        ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (fd.get() < 0) {
         throw CheckpointError(file, fmt::format("cannot open: {}", std::strerror(errno)));
     }

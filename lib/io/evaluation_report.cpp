@@ -39,7 +39,9 @@ constexpr std::size_t kMaxTextChars = 4096;
 // A report file's bytes, up to one buffer past kMaxReportBytes (parse_evaluation_json refuses a
 // text past the cap), from a regular file only: opened without blocking and checked on the open
 // descriptor, so a FIFO or device is never waited on or read, even one put in the file's place
-// after a look at its name.
+// after a look at its name. Not the formats library's ByteSource: that library exports none of its
+// internals (packaging.install_shared checks the shared library's symbols), and a report is never
+// gzip, which ByteSource would inflate.
 std::string read_report_text(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
