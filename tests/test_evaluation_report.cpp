@@ -129,7 +129,7 @@ TEST_F(EvaluationReports, OneCheckpointIsTheSameBytesWhereverTheyLie) {
     const auto* data = reinterpret_cast<const Bytef*>(bytes.data());
     EXPECT_EQ(fingerprint, fmt::format("{:08x}", crc32_z(0, data, bytes.size())));
     // Replaced after it was read (a run writing its next checkpoint during an evaluation of
-    // hours): the report still names the model evaluated, and the new file has another name.
+    // hours): the report still names the model evaluated; the new file has another fingerprint.
     write_safetensors(file, {Tensor{"w", {2, 3}, {1, 2, 3, 4, 5, 7}}}, {{"note", "a model"}});
     EXPECT_EQ(checkpoint_fingerprint(evaluated), fingerprint);
     EXPECT_NE(checkpoint_fingerprint(read_safetensors(file)), fingerprint);
