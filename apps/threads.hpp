@@ -6,18 +6,23 @@
 #include <string_view>
 
 #include "console.hpp"
+#include "vaednn/communicator.hpp"
 #include "vaednn/cpu_budget.hpp"
 #include "vaednn/runtime.hpp"
 
 namespace vaednn::app {
 
 // `requested` 0: the default; an empty `program` says nothing (an MPI rank but the first).
-// `processes_on_host`: processes of the same run on this host (MPI
-// ranks), which divide its CPUs. Sets the compute pools and returns the choice in force.
+// `world`: the processes of the run (MPI ranks), of which those on this host share its CPUs: each
+// is capped at its share of the CPUs their masks hold (a collective: every process calls this).
+// Sets the compute pools and returns the choice in force.
 inline ThreadChoice use_threads(std::string_view program, int requested, bool oversubscribe,
-                                int processes_on_host = 1) {
+                                Communicator* world = nullptr) {
     CpuBudget budget = cpu_budget();
-    budget.processes = processes_on_host;
+    if (world != nullptr && world->local_size() > 1) {
+        budget.processes = world->local_size();
+        budget.affinity_share = host_cpu_share(budget.cpus, world->gather_on_host(budget.cpus));
+    }
     ThreadChoice choice = choose_threads(requested, budget, oversubscribe);
     if (choice.capped && !program.empty()) {
         complain(

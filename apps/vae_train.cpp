@@ -350,8 +350,8 @@ void print_summary(const std::vector<vaednn::EpochMetrics>& history, double wall
 int run(const Options& o, const CLI::App& cli, vaednn::Communicator& world) {
     // Rank 0 alone speaks and writes: the others train beside it, silent.
     const bool root = world.is_root();
-    const vaednn::ThreadChoice thread_choice = vaednn::app::use_threads(
-        root ? "vae_train" : "", o.threads, o.oversubscribe, world.local_size());
+    const vaednn::ThreadChoice thread_choice =
+        vaednn::app::use_threads(root ? "vae_train" : "", o.threads, o.oversubscribe, &world);
     const int threads = thread_choice.used;
     const vaednn::RuntimeInfo runtime = vaednn::runtime_info();
 

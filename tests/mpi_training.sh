@@ -9,7 +9,7 @@
 # test -ELBO stay within 2e-5 over 303 steps. Their KL term, ~1% of the loss with nearly collapsed
 # latent dimensions (where Adam's normalised step follows the sign of tiny gradients), drifts
 # faster on its own scale (2e-4), so the two terms are held to 1e-4 of the loss they make up.
-# Usage: mpi_training.sh same-losses|resume MPIEXEC VAE_TRAIN WORK_DIR MNIST_DIR
+# Usage: mpi_training.sh same-losses|resume|cpu-share MPIEXEC VAE_TRAIN WORK_DIR MNIST_DIR
 source "$(dirname "${BASH_SOURCE[0]}")/script_test.sh"  # and set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/mpi_test.sh"
 check="$1" vae_train="$3" work="$4" mnist="$5"
@@ -76,6 +76,31 @@ case "$check" in
       same_losses "$run" one
     done
     echo "PASS: checkpoints of 2 processes resume on 1 and back, as an uninterrupted run"
+    ;;
+  cpu-share)
+    # Each process is capped at its share of the CPUs the host's processes hold, counted CPU by
+    # CPU: rank 0 on CPUs {a, b} and rank 1 on {b} hold b together, so rank 0's share is 1.5 (1
+    # thread) and rank 1's 0.5 (1 thread). Only an exchange of the masks finds 1.5; an even split
+    # of the host would say "shared by 2 processes".
+    list=$(taskset -pc $$ | sed 's/.*: //')
+    cpus=()
+    for part in ${list//,/ }; do
+      if [[ $part == *-* ]]; then cpus+=($(seq "${part%-*}" "${part#*-}")); else cpus+=("$part"); fi
+    done
+    if ((${#cpus[@]} < 2)); then
+      echo "SKIP: this test may use ${#cpus[@]} CPU, the check needs 2"
+      exit 0
+    fi
+    a=${cpus[0]} b=${cpus[1]}
+    bind='rank=${OMPI_COMM_WORLD_LOCAL_RANK:-${PMI_RANK:-0}}
+          if [[ $rank == 0 ]]; then exec taskset -c '"$a,$b"' "$@"; else exec taskset -c '"$b"' "$@"; fi'
+    mpi_run 2 bash -c "$bind" bind "$vae_train" "${fresh[@]}" --threads 2 --quiet --epochs 1 \
+      --out "$work/share" >"$work/share.log" 2>&1 || { cat "$work/share.log"; fail "the run failed"; }
+    cat "$work/share.log"
+    grep -q "share 1.5 of the CPUs its host's 2 processes hold" "$work/share.log" ||
+      fail "rank 0's cap does not count its share of CPUs $a,$b against rank 1's $b"
+    grep -q "^runtime .*, 1 thread per process" "$work/share.log" || fail "rank 0 did not run 1 thread"
+    echo "PASS: each process's thread cap is its share of the CPUs its host's processes hold"
     ;;
   *) fail "unknown check '$check'" ;;
 esac

@@ -81,8 +81,47 @@ TEST(CpuBudget, ProcessesOnAHostDivideIt) {
     EXPECT_EQ((CpuBudget{16, 16, 0, 2}.usable()), 8);
     EXPECT_EQ((CpuBudget{2, 2, 0, 2}.usable()), 1);
     EXPECT_EQ((CpuBudget{16, 16, 6, 4}.usable()), 1);  // the quota binds first: 6 / 4
-    EXPECT_EQ((CpuBudget{2, 1, 0, 3}.usable()), 1);     // more processes than CPUs
+    EXPECT_EQ((CpuBudget{2, 1, 0, 3}.usable()), 1);    // more processes than CPUs
     EXPECT_EQ((CpuBudget{16, 16, 0, 2}.describe()), "8 (16 online, shared by 2 processes)");
+}
+
+// A launcher that binds each process to cores of its own, or several to one socket: the share
+// counts who holds each CPU, where an even split of the machine left bound cores idle.
+TEST(CpuBudget, EachProcessGetsItsShareOfTheCpusItsHostsProcessesHold) {
+    const std::vector<int> low = {0, 1, 2, 3}, high = {4, 5, 6, 7}, all = {0, 1, 2, 3, 4, 5, 6, 7};
+    const std::vector<std::vector<int>> own_cores = {low, high};
+    EXPECT_DOUBLE_EQ(host_cpu_share(low, own_cores), 4.0);
+    const std::vector<std::vector<int>> one_socket = {all, all, all, all};
+    EXPECT_DOUBLE_EQ(host_cpu_share(all, one_socket), 2.0);
+    // Overlapping masks: CPU 1 is held by both.
+    const std::vector<int> wide = {0, 1}, narrow = {1};
+    const std::vector<std::vector<int>> overlapping = {wide, narrow};
+    EXPECT_DOUBLE_EQ(host_cpu_share(wide, overlapping), 1.5);
+    EXPECT_DOUBLE_EQ(host_cpu_share(narrow, overlapping), 0.5);
+    // A CPU listed twice counts once; one missing from everyone's lists counts as its own.
+    const std::vector<int> repeated = {3, 3, 3};
+    const std::vector<std::vector<int>> with_repeats = {repeated, {3}};
+    EXPECT_DOUBLE_EQ(host_cpu_share(repeated, with_repeats), 0.5);
+    const std::vector<int> unlisted = {9};
+    const std::vector<std::vector<int>> nobody;
+    EXPECT_DOUBLE_EQ(host_cpu_share(unlisted, nobody), 1.0);
+
+    // 2 processes on a 16-CPU host, each bound to 4 cores of its own: 4 threads each, not 16 / 2
+    // divided again into 2 (the even split's answer) nor 8 (the machine's half).
+    CpuBudget bound{16, 4, 0, 2};
+    EXPECT_EQ(bound.usable(), 2);  // without the share, as before: affinity 4 / 2 processes
+    bound.affinity_share = host_cpu_share(low, own_cores);
+    EXPECT_EQ(bound.usable(), 4);
+    EXPECT_EQ(bound.describe(),
+              "4 (16 online, affinity 4, this process's share 4.0 of the CPUs its host's 2 "
+              "processes hold)");
+    // A share below one CPU still runs one thread; the quota is still divided among the processes.
+    CpuBudget crowded{2, 1, 0, 2};
+    crowded.affinity_share = 0.5;
+    EXPECT_EQ(crowded.usable(), 1);
+    CpuBudget quota{16, 8, 6, 2};
+    quota.affinity_share = 8.0;
+    EXPECT_EQ(quota.usable(), 3);
 }
 
 TEST(CpuBudget, ThisProcessHasAtLeastOneCpu) {
@@ -92,6 +131,10 @@ TEST(CpuBudget, ThisProcessHasAtLeastOneCpu) {
     EXPECT_LE(budget.affinity, budget.online);
     EXPECT_GE(budget.usable(), 1);
     EXPECT_LE(budget.usable(), budget.online);
+    EXPECT_EQ(budget.cpus.size(), static_cast<std::size_t>(budget.affinity));
+    // One process alone: its share of its own CPUs is all of them.
+    const std::vector<std::vector<int>> alone = {budget.cpus};
+    EXPECT_DOUBLE_EQ(host_cpu_share(budget.cpus, alone), budget.affinity);
 }
 
 TEST(ThreadChoice, CapsAtTheBudgetUnlessToldToOversubscribe) {

@@ -60,6 +60,8 @@ TEST(Communicator, ByDefaultIsThisProcessAlone) {
     std::vector<float> values = {1.5f, -2.0f};
     alone.sum(values);  // the sum over one process is its own values
     EXPECT_EQ(values, (std::vector<float>{1.5f, -2.0f}));
+    const std::vector<int> cpus = {0, 3};
+    EXPECT_EQ(alone.gather_on_host(cpus), (std::vector<std::vector<int>>{{0, 3}}));
     EXPECT_EQ(alone.describe(), "one process");
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "vaednn/export.hpp"
 
@@ -48,6 +49,11 @@ class VAEDNN_EXPORT Communicator {
 
     // True on every process when `value` is true on any of them (a collective, like sum).
     bool any(bool value);
+
+    // The `values` of every process on this host, in their order on the host (this process's
+    // among them): a collective of those processes, each calling it once with its own list. For
+    // a run's start (it allocates), e.g. the CPUs each process may use (host_cpu_share).
+    std::vector<std::vector<int>> gather_on_host(std::span<const int> values);
 
     // Ends every process of the run at once with `exit_code` (MPI_Abort); for a fault that only
     // this process saw, after it printed its message. One process: std::_Exit.

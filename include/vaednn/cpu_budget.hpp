@@ -5,8 +5,10 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vaednn/export.hpp"
 
@@ -21,12 +23,19 @@ struct VAEDNN_EXPORT CpuBudget {
     // ceil(quota / period) of the tightest CPU quota on this process's cgroup path (cgroup v2
     // cpu.max or v1 cpu.cfs_quota_us); 0 when none is set.
     int quota = 0;
-    // Processes of one job that share these CPUs (MPI ranks on this host, Communicator::
-    // local_size()); each gets an equal part. A launcher that binds every rank to its own cores
-    // already narrowed `affinity`: dividing that again can leave cores idle, never oversubscribe
-    // them, which costs far less (pass --threads with --oversubscribe to insist).
+    // Processes of one job on this host (MPI ranks, Communicator::local_size()): without
+    // `affinity_share`, each gets an equal part of every bound.
     int processes = 1;
-    // The least of the bounds that are set, divided among `processes`, at least 1.
+    // This process's share of its affinity CPUs among the job's processes on this host
+    // (host_cpu_share of every process's `cpus`): each CPU counts 1 / the number of processes
+    // whose affinity holds it. 0: not known. It replaces the online and affinity bounds divided by
+    // `processes`, which is right only for processes that share one mask: a launcher that binds
+    // each process to cores of its own (mpirun --map-by ...:PE=4) leaves each its whole mask, and
+    // processes bound to one socket share that socket. The quota is still divided.
+    double affinity_share = 0.0;
+    // The CPUs `affinity` counts, as the kernel numbers them.
+    std::vector<int> cpus = {};
+    // The least of the bounds that are set (each shared as above), at least 1.
     int usable() const noexcept;
     // "2 (affinity 2, cgroup quota 3)" style: which bound decides, for messages and reports.
     std::string describe() const;
@@ -35,6 +44,13 @@ struct VAEDNN_EXPORT CpuBudget {
 // Reads the bounds of the calling process: online CPUs, sched_getaffinity, and the cgroup quotas
 // along /proc/self/cgroup's path under /sys/fs/cgroup.
 VAEDNN_EXPORT CpuBudget cpu_budget();
+
+// How many of the CPUs `mine` are this process's, given the CPUs of every process of the job on
+// this host (`everyone`, this process's own list among them): the sum over `mine` of 1 / the
+// number of lists that hold each CPU. Disjoint masks keep their size; n processes on one mask get
+// a size / n each. A CPU listed twice in one list counts once.
+VAEDNN_EXPORT double host_cpu_share(std::span<const int> mine,
+                                    std::span<const std::vector<int>> everyone);
 
 // The cgroup CPU quota of the process whose /proc/self/cgroup text is `proc_self_cgroup`, with
 // the cgroup file systems mounted under `cgroup_root` (normally /sys/fs/cgroup): the tightest

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "vaednn/communicator.hpp"
 
@@ -19,6 +20,7 @@ class Communicator::Backend {
     virtual std::string name() const = 0;
     virtual void sum(std::span<float> values) = 0;
     virtual void sum(std::span<double> values) = 0;
+    virtual std::vector<std::vector<int>> gather_on_host(std::span<const int> values) = 0;
     [[noreturn]] virtual void abort(int exit_code) noexcept = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <vector>
 
 #include "dist/backend.hpp"
 #include "vaednn/error.hpp"
@@ -25,12 +26,13 @@ class MpiWorld final : public Communicator::Backend {
         MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
         MPI_Comm_size(MPI_COMM_WORLD, &size_);
         // The processes that share this host's memory share its CPUs too.
-        MPI_Comm host;
-        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &host);
-        MPI_Comm_size(host, &local_size_);
-        MPI_Comm_free(&host);
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &host_);
+        MPI_Comm_size(host_, &local_size_);
     }
-    ~MpiWorld() override { MPI_Finalize(); }
+    ~MpiWorld() override {
+        MPI_Comm_free(&host_);
+        MPI_Finalize();
+    }
     MpiWorld(const MpiWorld&) = delete;
     MpiWorld& operator=(const MpiWorld&) = delete;
 
@@ -44,6 +46,34 @@ class MpiWorld final : public Communicator::Backend {
     }
     void sum(std::span<double> values) override {
         sum_in_place(values.data(), values.size(), MPI_DOUBLE);
+    }
+
+    std::vector<std::vector<int>> gather_on_host(std::span<const int> values) override {
+        // MPI counts in int. A list too long for the host's sum to fit says so with -1, so that
+        // every process sees it and throws: one leaving the collective alone would hang the rest.
+        const auto longest = static_cast<std::size_t>(INT_MAX / std::max(local_size_, 1));
+        const int count = values.size() <= longest ? static_cast<int>(values.size()) : -1;
+        std::vector<int> counts(static_cast<std::size_t>(local_size_));
+        MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, host_);
+        std::vector<int> offsets(counts.size());
+        int total = 0;
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+            if (counts[i] < 0) {
+                throw Error(
+                    fmt::format("gather_on_host: more than {} values on one process", longest));
+            }
+            offsets[i] = total;
+            total += counts[i];
+        }
+        std::vector<int> all(static_cast<std::size_t>(total));
+        MPI_Allgatherv(values.data(), count, MPI_INT, all.data(), counts.data(), offsets.data(),
+                       MPI_INT, host_);
+        std::vector<std::vector<int>> lists;
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+            const auto begin = all.begin() + offsets[i];
+            lists.emplace_back(begin, begin + counts[i]);
+        }
+        return lists;
     }
 
     [[noreturn]] void abort(int exit_code) noexcept override {
@@ -66,6 +96,7 @@ class MpiWorld final : public Communicator::Backend {
     }
 
     int rank_ = 0, size_ = 1, local_size_ = 1;
+    MPI_Comm host_ = MPI_COMM_NULL;  // the processes on this host
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -89,52 +90,81 @@ int online_cpus() {
     return online > 0 ? static_cast<int>(std::min<long>(online, 1 << 20)) : 0;
 }
 
-int affinity_cpus(int online) {
+// The CPUs of this process's affinity mask; empty when it cannot be read.
+std::vector<int> affinity_cpus(int online) {
     // A mask as large as the machine, not the fixed 1024-CPU cpu_set_t.
     const auto size = static_cast<std::size_t>(std::max(online, CPU_SETSIZE));
     const auto free_mask = [](cpu_set_t* set) { CPU_FREE(set); };
     const std::unique_ptr<cpu_set_t, decltype(free_mask)> mask(CPU_ALLOC(size), free_mask);
-    if (!mask) return 0;
+    if (!mask) return {};
     const std::size_t bytes = CPU_ALLOC_SIZE(size);
     CPU_ZERO_S(bytes, mask.get());
-    if (sched_getaffinity(0, bytes, mask.get()) != 0) return 0;
-    return CPU_COUNT_S(bytes, mask.get());
+    if (sched_getaffinity(0, bytes, mask.get()) != 0) return {};
+    std::vector<int> cpus;
+    for (std::size_t cpu = 0; cpu < size; ++cpu) {
+        if (CPU_ISSET_S(cpu, bytes, mask.get())) cpus.push_back(static_cast<int>(cpu));
+    }
+    return cpus;
 }
 
 // With OMP_PROC_BIND set, the OpenMP runtime binds the initial thread to its first place as the
 // program starts: sched_getaffinity then counts that place alone (1 CPU for places of single
 // cores), and OMP_PROC_BIND=true would cap every run at one thread. The places were built from the
 // mask the process started with, and they are where the runtime puts its threads: their CPUs are
-// the bound. 0 when threads are not bound, or all bound to the primary thread's place
+// the bound. Empty when threads are not bound, or all bound to the primary thread's place
 // (OMP_PROC_BIND=primary), whose CPUs are the narrowed mask itself.
-int openmp_place_cpus() {
+std::vector<int> openmp_place_cpus() {
     const omp_proc_bind_t bind = omp_get_proc_bind();
-    if (bind == omp_proc_bind_false || bind == omp_proc_bind_primary) return 0;
+    if (bind == omp_proc_bind_false || bind == omp_proc_bind_primary) return {};
     std::set<int> cpus;
     for (int place = 0; place < omp_get_num_places(); ++place) {
         std::vector<int> ids(static_cast<std::size_t>(std::max(omp_get_place_num_procs(place), 0)));
         if (!ids.empty()) omp_get_place_proc_ids(place, ids.data());
         cpus.insert(ids.begin(), ids.end());
     }
-    return static_cast<int>(cpus.size());
+    return {cpus.begin(), cpus.end()};
 }
 
 }  // namespace
 
 int CpuBudget::usable() const noexcept {
-    int usable = 0;
-    for (const int bound : {online, affinity, quota}) {
-        if (bound > 0) usable = usable == 0 ? bound : std::min(usable, bound);
+    const double sharing = std::max(processes, 1);
+    std::optional<double> bound;
+    const auto take = [&](double n) { bound = bound ? std::min(*bound, n) : n; };
+    if (affinity_share > 0.0) {
+        take(affinity_share);  // counted CPU by CPU: neither the machine's size nor an even split
+    } else {
+        if (online > 0) take(online / sharing);
+        if (affinity > 0) take(affinity / sharing);
     }
-    return std::max(usable / std::max(processes, 1), 1);
+    if (quota > 0) take(quota / sharing);
+    return bound ? std::max(static_cast<int>(*bound), 1) : 1;
 }
 
 std::string CpuBudget::describe() const {
     std::string parts = fmt::format("{} online", online);
     if (affinity > 0 && affinity != online) parts += fmt::format(", affinity {}", affinity);
     if (quota > 0) parts += fmt::format(", cgroup quota {}", quota);
-    if (processes > 1) parts += fmt::format(", shared by {} processes", processes);
+    if (affinity_share > 0.0) {
+        parts +=
+            fmt::format(", this process's share {:.1f} of the CPUs its host's {} processes hold",
+                        affinity_share, processes);
+    } else if (processes > 1) {
+        parts += fmt::format(", shared by {} processes", processes);
+    }
     return fmt::format("{} ({})", usable(), parts);
+}
+
+double host_cpu_share(std::span<const int> mine, std::span<const std::vector<int>> everyone) {
+    std::map<int, int> holders;
+    for (const std::vector<int>& cpus : everyone) {
+        for (const int cpu : std::set<int>(cpus.begin(), cpus.end())) ++holders[cpu];
+    }
+    double share = 0.0;
+    for (const int cpu : std::set<int>(mine.begin(), mine.end())) {
+        share += 1.0 / std::max(holders[cpu], 1);
+    }
+    return share;
 }
 
 std::optional<int> cgroup_cpu_quota(const fs::path& cgroup_root,
@@ -173,8 +203,9 @@ std::optional<int> cgroup_cpu_quota(const fs::path& cgroup_root,
 CpuBudget cpu_budget() {
     CpuBudget budget;
     budget.online = online_cpus();
-    const int places = openmp_place_cpus();
-    budget.affinity = places > 0 ? places : affinity_cpus(budget.online);
+    budget.cpus = openmp_place_cpus();
+    if (budget.cpus.empty()) budget.cpus = affinity_cpus(budget.online);
+    budget.affinity = static_cast<int>(budget.cpus.size());
     std::ifstream in("/proc/self/cgroup");
     std::string text, line;
     while (std::getline(in, line)) text += line + '\n';
