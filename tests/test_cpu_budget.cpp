@@ -102,6 +102,12 @@ TEST(CpuBudget, EachProcessGetsItsShareOfTheCpusItsHostsProcessesHold) {
     const std::vector<int> repeated = {3, 3, 3};
     const std::vector<std::vector<int>> with_repeats = {repeated, {3}};
     EXPECT_DOUBLE_EQ(host_cpu_share(repeated, with_repeats), 0.5);
+    // Fractions that do not add up exactly in binary still give whole CPUs: 6 CPUs, 3 processes.
+    const std::vector<int> six = {0, 1, 2, 3, 4, 5};
+    const std::vector<std::vector<int>> three_on_six = {six, six, six};
+    CpuBudget third{6, 6, 0, 3};
+    third.affinity_share = host_cpu_share(six, three_on_six);
+    EXPECT_EQ(third.usable(), 2);
     const std::vector<int> unlisted = {9};
     const std::vector<std::vector<int>> nobody;
     EXPECT_DOUBLE_EQ(host_cpu_share(unlisted, nobody), 1.0);

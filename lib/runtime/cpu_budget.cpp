@@ -138,7 +138,9 @@ int CpuBudget::usable() const noexcept {
         if (affinity > 0) take(affinity / sharing);
     }
     if (quota > 0) take(quota / sharing);
-    return bound ? std::max(static_cast<int>(*bound), 1) : 1;
+    // A share is a sum of fractions: 6 CPUs among 3 processes add up to 1.9999999999999998.
+    constexpr double kRounding = 1e-6;
+    return bound ? std::max(static_cast<int>(*bound + kRounding), 1) : 1;
 }
 
 std::string CpuBudget::describe() const {
