@@ -19,6 +19,8 @@ namespace vaednn::app {
 inline ThreadChoice use_threads(std::string_view program, int requested, bool oversubscribe,
                                 Communicator* world = nullptr) {
     CpuBudget budget = cpu_budget();
+    // local_size() is the size of the host's communicator, the same on each of its processes:
+    // all of them enter the exchange or none does.
     if (world != nullptr && world->local_size() > 1) {
         budget.processes = world->local_size();
         budget.affinity_share = host_cpu_share(budget.cpus, world->gather_on_host(budget.cpus));

@@ -82,6 +82,7 @@ case "$check" in
     # CPU: rank 0 on CPUs {a, b} and rank 1 on {b} hold b together, so rank 0's share is 1.5 (1
     # thread) and rank 1's 0.5 (1 thread). Only an exchange of the masks finds 1.5; an even split
     # of the host would say "shared by 2 processes".
+    command -v taskset >/dev/null || fail "taskset (util-linux) is missing"
     list=$(taskset -pc $$ | sed 's/.*: //')
     cpus=()
     for part in ${list//,/ }; do
@@ -97,7 +98,7 @@ case "$check" in
     mpi_run 2 bash -c "$bind" bind "$vae_train" "${fresh[@]}" --threads 2 --quiet --epochs 1 \
       --out "$work/share" >"$work/share.log" 2>&1 || { cat "$work/share.log"; fail "the run failed"; }
     cat "$work/share.log"
-    grep -q "share 1.5 of the CPUs its host's 2 processes hold" "$work/share.log" ||
+    grep -q "share 1.50 of the CPUs its host's 2 processes hold" "$work/share.log" ||
       fail "rank 0's cap does not count its share of CPUs $a,$b against rank 1's $b"
     grep -q "^runtime .*, 1 thread per process" "$work/share.log" || fail "rank 0 did not run 1 thread"
     echo "PASS: each process's thread cap is its share of the CPUs its host's processes hold"

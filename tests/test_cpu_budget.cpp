@@ -119,7 +119,7 @@ TEST(CpuBudget, EachProcessGetsItsShareOfTheCpusItsHostsProcessesHold) {
     bound.affinity_share = host_cpu_share(low, own_cores);
     EXPECT_EQ(bound.usable(), 4);
     EXPECT_EQ(bound.describe(),
-              "4 (16 online, affinity 4, this process's share 4.0 of the CPUs its host's 2 "
+              "4 (16 online, affinity 4, this process's share 4.00 of the CPUs its host's 2 "
               "processes hold)");
     // A share below one CPU still runs one thread; the quota is still divided among the processes.
     CpuBudget crowded{2, 1, 0, 2};

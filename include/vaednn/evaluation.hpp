@@ -90,7 +90,8 @@ struct EvaluationReport {
 
 // The CRC-32 of a checkpoint file's bytes as 8 hex digits, for EvaluationReport: of the bytes
 // read_safetensors read, so the report names the model evaluated even when the file was replaced
-// during a run of hours (reading the path again at the end would name the new one).
+// during a run of hours (reading the path again at the end would name the new one). Throws Error
+// for a file read_safetensors did not read.
 VAEDNN_EXPORT std::string checkpoint_fingerprint(const SafetensorsFile& checkpoint);
 
 // Writes the report as one JSON object, per-image values included, atomically. Throws IoError.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,8 @@ struct VAEDNN_EXPORT SafetensorsFile {
     std::filesystem::path file;
     // The CRC-32 (zlib's) of the file's bytes as read_safetensors read them, through the one
     // descriptor it checked: names the contents read, even if the path is rewritten meanwhile.
-    std::uint32_t crc32 = 0;
+    // Empty for a file put together in memory (0 is the CRC of no bytes, not "unknown").
+    std::optional<std::uint32_t> file_crc32;
 };
 
 // What read_safetensors accepts from a file. Beyond the data, memory goes to the parsed header,

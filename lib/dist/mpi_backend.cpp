@@ -96,7 +96,8 @@ class MpiWorld final : public Communicator::Backend {
     }
 
     int rank_ = 0, size_ = 1, local_size_ = 1;
-    MPI_Comm host_ = MPI_COMM_NULL;  // the processes on this host
+    // Kept for gather_on_host after the start; freed before MPI_Finalize.
+    MPI_Comm host_ = MPI_COMM_NULL;
 };
 
 }  // namespace

@@ -333,7 +333,7 @@ SafetensorsFile read_safetensors(const std::filesystem::path& file,
         }
         result.tensors.push_back(std::move(t));
     }
-    result.crc32 = crc;
+    result.file_crc32 = crc;
     return result;
 }
 

@@ -161,7 +161,10 @@ void write_evaluation_json(const std::filesystem::path& file, const EvaluationRe
 }
 
 std::string checkpoint_fingerprint(const SafetensorsFile& checkpoint) {
-    return fmt::format("{:08x}", checkpoint.crc32);
+    if (!checkpoint.file_crc32) {
+        throw Error("checkpoint_fingerprint: the checkpoint was not read from a file");
+    }
+    return fmt::format("{:08x}", *checkpoint.file_crc32);
 }
 
 EvaluationReport read_evaluation_json(const std::filesystem::path& file) {

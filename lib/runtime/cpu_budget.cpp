@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -101,7 +102,8 @@ std::vector<int> affinity_cpus(int online) {
     CPU_ZERO_S(bytes, mask.get());
     if (sched_getaffinity(0, bytes, mask.get()) != 0) return {};
     std::vector<int> cpus;
-    for (std::size_t cpu = 0; cpu < size; ++cpu) {
+    // Every bit of the allocation: CPU_ALLOC_SIZE rounds up, and the kernel fills all of it.
+    for (std::size_t cpu = 0; cpu < bytes * CHAR_BIT; ++cpu) {
         if (CPU_ISSET_S(cpu, bytes, mask.get())) cpus.push_back(static_cast<int>(cpu));
     }
     return cpus;
@@ -138,7 +140,8 @@ int CpuBudget::usable() const noexcept {
         if (affinity > 0) take(affinity / sharing);
     }
     if (quota > 0) take(quota / sharing);
-    // A share is a sum of fractions: 6 CPUs among 3 processes add up to 1.9999999999999998.
+    // A share of CPUs held by different numbers of processes is a sum of fractions, which binary
+    // floating point may leave a hair below a whole number.
     constexpr double kRounding = 1e-6;
     return bound ? std::max(static_cast<int>(*bound + kRounding), 1) : 1;
 }
@@ -149,7 +152,7 @@ std::string CpuBudget::describe() const {
     if (quota > 0) parts += fmt::format(", cgroup quota {}", quota);
     if (affinity_share > 0.0) {
         parts +=
-            fmt::format(", this process's share {:.1f} of the CPUs its host's {} processes hold",
+            fmt::format(", this process's share {:.2f} of the CPUs its host's {} processes hold",
                         affinity_share, processes);
     } else if (processes > 1) {
         parts += fmt::format(", shared by {} processes", processes);
@@ -162,10 +165,15 @@ double host_cpu_share(std::span<const int> mine, std::span<const std::vector<int
     for (const std::vector<int>& cpus : everyone) {
         for (const int cpu : std::set<int>(cpus.begin(), cpus.end())) ++holders[cpu];
     }
-    double share = 0.0;
+    // CPUs counted by how many processes hold them, then each count divided once: 6 CPUs held by
+    // 3 processes give exactly 2, where adding 1/3 six times gives 1.9999999999999998.
+    std::map<int, int> cpus_by_holders;
     for (const int cpu : std::set<int>(mine.begin(), mine.end())) {
-        share += 1.0 / std::max(holders[cpu], 1);
+        ++cpus_by_holders[std::max(holders[cpu], 1)];
     }
+    double share = 0.0;
+    for (const auto& [holding, cpus] : cpus_by_holders)
+        share += static_cast<double>(cpus) / holding;
     return share;
 }
 
