@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel training under mpirun equals one process: the same global batch and seed give the
 # same per-epoch losses within 1e-4 relative (only the order of the sums differs), two runs of two
-# processes are bit for bit the same, and a checkpoint moves between process counts.
+# processes are bit for bit the same, a checkpoint moves between process counts, and each process's
+# thread cap is its share of the CPUs its host's processes hold (cpu-share).
 #
 # Training amplifies any rounding difference step by step, and the more so the noisier the steps:
 # at batch 8 and Adam's default lr 1e-3, 2 processes and 1 differ by 2e-11 after epoch 1 and by
